@@ -1,0 +1,38 @@
+// Plain numeric counters shared by the stages; read by /metrics, stats and summaries.
+// A class with fields (not a Map) keeps the hot path to one property increment.
+
+export class Counters {
+  /** Lines read from the source. */
+  events = 0;
+  /** Lines that were not valid JSON events or had an unknown shape. */
+  malformed = 0;
+  /** Valid events of types we do not use (kprobes, throttle notices, ...). */
+  ignored = 0;
+  /** Syscall events turned into tokens. */
+  syscalls = 0;
+  /** Syscall ids missing from the ABI's table (mapped to the unknown token). */
+  unknownSyscalls = 0;
+  execs = 0;
+  exits = 0;
+  /** Distinct processes seen. */
+  processes = 0;
+  /** Processes evicted from the tracker because it was full. */
+  evicted = 0;
+  windows = 0;
+  /** Windows scored by the classifier. */
+  classified = 0;
+  /** Windows dropped because the classifier could not keep up. */
+  shed = 0;
+  /** Verdicts at or above the threshold. */
+  anomalies = 0;
+  /** Alerts stored (after throttling). */
+  alerts = 0;
+  /** Anomalies folded into an earlier alert by throttling. */
+  throttled = 0;
+  /** Restarts of a live source (Tetragon, tetra, bpftrace, tail). */
+  sourceRestarts = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...this };
+  }
+}

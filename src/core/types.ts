@@ -1,0 +1,123 @@
+// The shared vocabulary of the pipeline: what flows from one stage to the next.
+// Stages depend on these types, never on each other's classes.
+
+/** Every long-lived part has the same lifecycle; constructors do no I/O. */
+export interface Lifecycle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Syscall ABIs as Tetragon names them in `syscall_id.abi`. */
+export type Abi = 'x64' | 'i386' | 'arm64' | 'arm32';
+export const ABIS: readonly Abi[] = ['x64', 'i386', 'arm64', 'arm32'];
+
+/** Kubernetes pod context of a process, when Tetragon knows it. */
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  container?: string;
+  image?: string;
+}
+
+/** The process a window or an alert belongs to. `execId` is the key (pids are reused). */
+export interface ProcessInfo {
+  execId: string;
+  pid: number;
+  binary: string;
+  arguments: string;
+  uid?: number;
+  parentExecId?: string;
+  startTime?: string;
+  pod?: PodInfo;
+}
+
+/**
+ * One window of model tokens cut from one process's syscalls.
+ * `tokens` has `length <= windowSize`; a partial window (process exit) is shorter.
+ * The tracker hands out a fresh array per window: consumers may keep it.
+ */
+export interface SyscallWindow {
+  process: ProcessInfo;
+  tokens: Int32Array;
+  /** 0-based index of this window within its process. */
+  seq: number;
+  /** True when cut at process exit (partial or last window). */
+  final: boolean;
+  /** Wall-clock ms when the window was emitted (injected clock). */
+  at: number;
+}
+
+/** A window with its model score. */
+export interface Verdict {
+  window: SyscallWindow;
+  score: number;
+}
+
+/** Where a line-oriented source delivers its lines (one Tetragon JSON event per line). */
+export interface LineSink {
+  line(line: string): void;
+}
+
+/**
+ * A source of Tetragon JSON lines. `start()` resolves once the source is reading
+ * (for the managed source: once Tetragon is ready). `done` resolves when a finite
+ * source (replay, stdin) has delivered everything.
+ */
+export interface EventSource extends Lifecycle {
+  readonly name: string;
+  readonly done: Promise<void>;
+}
+
+/** What the parser calls for each recognised event. The tracker implements it. */
+export interface EventHandler {
+  /** A syscall of process `key` (exec_id, or `pid:<n>` without one), already mapped to a model token. `line` lets the handler pull process info lazily the first time it sees `key`. */
+  syscall(key: string, token: number, line: string): void;
+  exec(process: ProcessInfo): void;
+  exit(key: string): void;
+}
+
+/** Where the tracker sends each finished window. The detector implements it. */
+export interface WindowSink {
+  window(w: SyscallWindow): void;
+}
+
+/** Where the detector sends scored windows. The alerter implements it. */
+export interface VerdictSink {
+  verdict(v: Verdict): void;
+}
+
+/** Scores windows of tokens; higher = more anomalous. Implemented over ONNX Runtime. */
+export interface Classifier {
+  /** Windows of at most `window` tokens each (shorter ones are zero-padded by the classifier). */
+  score(windows: readonly Int32Array[]): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** The model card, `model.json` in a model folder (see DESIGN.md "Model contract"). */
+export interface ModelCard {
+  name: string;
+  family: string;
+  window: number;
+  delta: number;
+  threshold: number;
+  vocabulary: number;
+  /** Minimum length of a partial window worth scoring at exit. */
+  minWindow?: number;
+  training: {
+    data: string;
+    sha256: string;
+    traces: number;
+    syscalls: number;
+    abi: string;
+    seed: number;
+    targetFpr?: number;
+  };
+  metrics: Record<string, number>;
+  created: string;
+}
+
+/** Injected clock, so tests can drive time. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
