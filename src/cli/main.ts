@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `argos` command: one entry point, one subcommand per job.
+import { runCli } from './program.js';
+
+const code = await runCli(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  cwd: process.cwd(),
+});
+process.exitCode = code;
