@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up a checkout on Debian: system packages (when root) and npm packages.
+# Idempotent: npm ci runs only when package-lock.json changed since the last setup.
+# Usage: bash scripts/setup.sh [--with-test-tools]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+export ONNXRUNTIME_NODE_INSTALL=skip
+
+packages=()
+if [ "${1:-}" = "--with-test-tools" ]; then
+  # The test suite uses a real MQTT broker, real kernel events, arm64 emulation and systemd's verifier.
+  packages=(mosquitto mosquitto-clients bpftrace qemu-user libc6-arm64-cross systemd util-linux)
+fi
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+stamp=node_modules/.argos-setup
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing npm packages (builds better-sqlite3; about a minute)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$want" > "$stamp"
+fi
