@@ -16,7 +16,7 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
       writeErr: (s) => ctx.stderr.write(s),
     })
     .showHelpAfterError('(run with --help for usage)');
-  for (const load of COMMANDS) (await load()).register(program, ctx);
+  for (const load of COMMANDS) (await load()).command.register(program, ctx);
   return program;
 }
 

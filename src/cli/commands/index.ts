@@ -1,5 +1,9 @@
 // Every subcommand of `argos`, in the order `--help` lists them.
-// Each module exports `register(program, ctx)`; add a line here for a new command.
+// Each module exports `command: CommandModule`; add a line here for a new command.
 import type { CommandModule } from '../context.js';
 
-export const COMMANDS: readonly (() => Promise<CommandModule>)[] = [];
+type Loader = () => Promise<{ command: CommandModule }>;
+
+export const COMMANDS: readonly Loader[] = [
+  () => import('./config.js'),
+];
