@@ -23,6 +23,8 @@ export class Counters {
   classified = 0;
   /** Windows dropped because the classifier could not keep up. */
   shed = 0;
+  /** Windows in batches the classifier failed on (not scored). */
+  classifyFailed = 0;
   /** Verdicts at or above the threshold. */
   anomalies = 0;
   /** Alerts stored (after throttling). */

@@ -1,0 +1,271 @@
+// The detector stage: windows from the tracker are queued, batched across processes, scored by
+// the classifier and handed on as verdicts. Bounded: a full queue sheds new windows (counted),
+// so the reader is never blocked and memory never grows without bound.
+import type { Classifier, Lifecycle, SyscallWindow, VerdictSink, WindowSink } from '../core/types.js';
+import type { Counters } from '../core/counters.js';
+import { RateLimitedLog, type Logger } from '../core/logger.js';
+
+/** The timers the detector needs, injected so tests can drive them. */
+export interface DetectorTimers {
+  /** Runs `fn` once the current burst of synchronous work is over (next macrotask). */
+  immediate(fn: () => void): void;
+  /** Runs `fn` after `ms`; the returned function cancels it. */
+  timeout(fn: () => void, ms: number): () => void;
+  /** A monotonic clock in milliseconds, for batch latency. */
+  now(): number;
+}
+
+export const realTimers: DetectorTimers = {
+  immediate: (fn) => void setImmediate(fn),
+  timeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+  now: () => performance.now(),
+};
+
+/** Per-batch figures, for the latency histogram in /metrics. */
+export interface BatchStats {
+  batches: number;
+  windows: number;
+  /** Sum and maximum of per-batch classifier time, ms. */
+  totalMs: number;
+  maxMs: number;
+  /** Batches whose classification failed. */
+  failedBatches: number;
+}
+
+export interface DetectorOptions {
+  classifier: Classifier;
+  sink: VerdictSink;
+  counters: Counters;
+  log: Logger;
+  /** Most windows in one classifier call. */
+  batchSize: number;
+  /** Most windows waiting; beyond this, new windows are shed. */
+  queueMax: number;
+  /** Most classifier calls running at once (default 2: one runs while the next is prepared). */
+  maxInFlight?: number;
+  timers?: DetectorTimers;
+  /** Called after each batch with its classifier time and size. */
+  onBatch?: (ms: number, size: number) => void;
+  /** How long `stop()` waits for queued windows to be classified (default 10 s). */
+  drainTimeoutMs?: number;
+}
+
+/** A bounded FIFO over a fixed ring, so shedding and dequeuing are O(1) without shifting arrays. */
+class WindowQueue {
+  private readonly ring: (SyscallWindow | undefined)[];
+  private head = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Array<SyscallWindow | undefined>(capacity);
+  }
+
+  push(w: SyscallWindow): boolean {
+    if (this.size === this.capacity) return false;
+    this.ring[(this.head + this.size) % this.capacity] = w;
+    this.size++;
+    return true;
+  }
+
+  take(n: number): SyscallWindow[] {
+    const count = Math.min(n, this.size);
+    const out = new Array<SyscallWindow>(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = this.ring[this.head] as SyscallWindow;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+    }
+    this.size -= count;
+    return out;
+  }
+
+  clear(): number {
+    const n = this.size;
+    this.take(n);
+    return n;
+  }
+}
+
+type State = 'idle' | 'running' | 'stopping' | 'stopped';
+
+export class Detector implements WindowSink, Lifecycle {
+  readonly stats: BatchStats = { batches: 0, windows: 0, totalMs: 0, maxMs: 0, failedBatches: 0 };
+  private readonly queue: WindowQueue;
+  private readonly timers: DetectorTimers;
+  private readonly maxInFlight: number;
+  private readonly shedLog: RateLimitedLog;
+  private readonly errorLog: RateLimitedLog;
+  private state: State = 'idle';
+  private inFlight = 0;
+  private flushScheduled = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: DetectorOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`batchSize must be a whole number >= 1, got ${opts.batchSize}`);
+    if (!Number.isInteger(opts.queueMax) || opts.queueMax < 1) throw new RangeError(`queueMax must be a whole number >= 1, got ${opts.queueMax}`);
+    this.queue = new WindowQueue(opts.queueMax);
+    this.timers = opts.timers ?? realTimers;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.shedLog = new RateLimitedLog(opts.log, 1, 60_000);
+    this.errorLog = new RateLimitedLog(opts.log, 5, 60_000);
+  }
+
+  /** Windows waiting for the classifier. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** Classifier calls running now. */
+  get running(): number {
+    return this.inFlight;
+  }
+
+  start(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'running';
+      if (this.queue.size > 0) this.scheduleFlush();
+    }
+    return Promise.resolve();
+  }
+
+  /** Accepts a window; never blocks. Sheds (and counts) it when the queue is full or the detector stopped. */
+  window(w: SyscallWindow): void {
+    if (this.state === 'stopped' || !this.queue.push(w)) {
+      this.opts.counters.shed++;
+      this.shedLog.warn(
+        { queued: this.queue.size, queueMax: this.queue.capacity, shed: this.opts.counters.shed },
+        this.state === 'stopped' ? 'window arrived after the detector stopped; dropped' : 'classifier cannot keep up; shedding windows (raise MAX_CLASSIFICATION_WORKERS or ARGOS_QUEUE_MAX)',
+      );
+      return;
+    }
+    if (this.state === 'idle') return;
+    if (this.queue.size >= this.opts.batchSize && this.inFlight < this.maxInFlight) this.dispatch();
+    else this.scheduleFlush();
+  }
+
+  /**
+   * Resolves `true` once every accepted window has been classified and handed on,
+   * or `false` if that did not happen within `timeoutMs`.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (this.isIdle()) return Promise.resolve(true);
+    if (this.state !== 'idle') this.scheduleFlush();
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const waiter = (): void => {
+        if (settled) return;
+        settled = true;
+        cancel();
+        resolve(true);
+      };
+      const cancel = this.timers.timeout(() => {
+        if (settled) return;
+        settled = true;
+        this.idleWaiters = this.idleWaiters.filter((x) => x !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.idleWaiters.push(waiter);
+    });
+  }
+
+  /** Classifies what is queued (within the drain timeout), then closes the classifier. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasIdle = this.state === 'idle';
+    this.state = 'stopping';
+    const timeoutMs = this.opts.drainTimeoutMs ?? 10_000;
+    if (!wasIdle && !(await this.drain(timeoutMs))) {
+      const dropped = this.queue.clear();
+      this.opts.counters.shed += dropped;
+      this.opts.log.warn({ dropped, running: this.inFlight, timeoutMs }, 'windows still queued at stop after the drain timeout; dropped');
+      // Let running classifier calls end before the classifier is closed under them.
+      if (this.inFlight > 0 && !(await this.drain(timeoutMs))) {
+        this.opts.log.warn({ running: this.inFlight }, 'classifier calls still running at stop; closing anyway');
+      }
+    } else if (wasIdle) {
+      const dropped = this.queue.clear();
+      this.opts.counters.shed += dropped;
+    }
+    this.state = 'stopped';
+    try {
+      await this.opts.classifier.close();
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'closing the classifier failed');
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.queue.size === 0 && this.inFlight === 0;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.timers.immediate(() => {
+      this.flushScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts batches while there is work and room. */
+  private pump(): void {
+    while (this.queue.size > 0 && this.inFlight < this.maxInFlight && this.state !== 'idle') this.dispatch();
+    this.notifyIfIdle();
+  }
+
+  private dispatch(): void {
+    const batch = this.queue.take(this.opts.batchSize);
+    if (batch.length === 0) return;
+    this.inFlight++;
+    void this.run(batch);
+  }
+
+  private async run(batch: SyscallWindow[]): Promise<void> {
+    const t0 = this.timers.now();
+    try {
+      const scores = await this.opts.classifier.score(batch.map((w) => w.tokens));
+      const ms = this.timers.now() - t0;
+      this.record(ms, batch.length);
+      if (scores.length !== batch.length) throw new Error(`classifier returned ${scores.length} scores for ${batch.length} windows`);
+      this.opts.counters.classified += batch.length;
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          this.opts.sink.verdict({ window: batch[i], score: scores[i] });
+        } catch (e) {
+          this.errorLog.warn({ err: e, execId: batch[i].process.execId }, 'handling a verdict failed; continuing');
+        }
+      }
+    } catch (e) {
+      this.stats.failedBatches++;
+      this.opts.counters.classifyFailed += batch.length;
+      this.errorLog.warn({ err: e, windows: batch.length }, 'classifying a batch failed; its windows are not scored');
+    } finally {
+      this.inFlight--;
+      if (this.queue.size > 0) this.pump();
+      else this.notifyIfIdle();
+    }
+  }
+
+  private record(ms: number, size: number): void {
+    const s = this.stats;
+    s.batches++;
+    s.windows += size;
+    s.totalMs += ms;
+    if (ms > s.maxMs) s.maxMs = ms;
+    try {
+      this.opts.onBatch?.(ms, size);
+    } catch (e) {
+      this.errorLog.warn({ err: e }, 'batch hook failed');
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle() || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

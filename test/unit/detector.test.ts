@@ -1,0 +1,296 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Detector, type DetectorTimers } from '../../src/detector/detector.js';
+import { Counters } from '../../src/core/counters.js';
+import type { Classifier, SyscallWindow, Verdict } from '../../src/core/types.js';
+
+/** A classifier whose calls the test completes by hand; the score of a window is its first token. */
+class GatedClassifier implements Classifier {
+  calls: { sizes: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  closed = false;
+  autoResolve = false;
+
+  score(windows: readonly Int32Array[]): Promise<Float32Array> {
+    const scores = Float32Array.from(windows, (w) => w[0]);
+    return new Promise<Float32Array>((resolve, reject) => {
+      const call = { sizes: windows.length, resolve: () => resolve(scores), reject };
+      this.calls.push(call);
+      if (this.autoResolve) call.resolve();
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/** Timers the test drives: immediates run on `run()`, timeouts when the fake clock passes them. */
+class FakeTimers implements DetectorTimers {
+  private immediates: (() => void)[] = [];
+  private timeouts: { at: number; fn: () => void; live: boolean }[] = [];
+  t = 0;
+
+  immediate(fn: () => void): void {
+    this.immediates.push(fn);
+  }
+  timeout(fn: () => void, ms: number): () => void {
+    const entry = { at: this.t + ms, fn, live: true };
+    this.timeouts.push(entry);
+    return () => {
+      entry.live = false;
+    };
+  }
+  now(): number {
+    return this.t;
+  }
+  pendingImmediates(): number {
+    return this.immediates.length;
+  }
+  runImmediates(): void {
+    const fns = this.immediates;
+    this.immediates = [];
+    for (const fn of fns) fn();
+  }
+  advance(ms: number): void {
+    this.t += ms;
+    for (const e of this.timeouts) {
+      if (e.live && e.at <= this.t) {
+        e.live = false;
+        e.fn();
+      }
+    }
+  }
+}
+
+/** Lets promise callbacks run, then runs pending immediates, until `cond` holds (bounded). */
+async function until(timers: FakeTimers, cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await new Promise<void>((r) => setImmediate(r));
+    timers.runImmediates();
+  }
+  assert.fail(`condition not reached: ${what}`);
+}
+
+/** Drains the detector while driving the fake immediates. */
+async function drained(timers: FakeTimers, d: Detector): Promise<boolean> {
+  let result: boolean | undefined;
+  void d.drain(1000).then((v) => (result = v));
+  await until(timers, () => result !== undefined, 'drain settled');
+  return result as boolean;
+}
+
+function win(token: number, execId = 'p1', seq = 0): SyscallWindow {
+  return {
+    process: { execId, pid: 1, binary: '/bin/x', arguments: '' },
+    tokens: Int32Array.from([token, 2, 3]),
+    seq,
+    final: false,
+    at: 0,
+  };
+}
+
+function setup(over: { batchSize?: number; queueMax?: number; maxInFlight?: number; drainTimeoutMs?: number } = {}) {
+  const classifier = new GatedClassifier();
+  const timers = new FakeTimers();
+  const counters = new Counters();
+  const verdicts: Verdict[] = [];
+  const logs: { msg: string; level: number }[] = [];
+  const log = pino({ level: 'debug' }, { write: (s: string) => void logs.push(JSON.parse(s) as { msg: string; level: number }) });
+  const batches: [number, number][] = [];
+  const detector = new Detector({
+    classifier,
+    sink: { verdict: (v) => void verdicts.push(v) },
+    counters,
+    log,
+    batchSize: over.batchSize ?? 4,
+    queueMax: over.queueMax ?? 100,
+    maxInFlight: over.maxInFlight ?? 1,
+    drainTimeoutMs: over.drainTimeoutMs ?? 1000,
+    timers,
+    onBatch: (ms, size) => void batches.push([ms, size]),
+  });
+  return { classifier, timers, counters, verdicts, logs, detector, batches };
+}
+
+void test('a lone window is classified at the next tick, not held back for a full batch', async () => {
+  const s = setup({ batchSize: 64 });
+  await s.detector.start();
+  s.detector.window(win(7));
+  assert.equal(s.classifier.calls.length, 0, 'nothing is classified synchronously');
+  s.timers.runImmediates();
+  assert.equal(s.classifier.calls.length, 1);
+  assert.equal(s.classifier.calls[0].sizes, 1);
+  s.timers.t = 3;
+  s.classifier.calls[0].resolve();
+  await until(s.timers, () => s.verdicts.length === 1, 'verdict delivered');
+  assert.equal(s.verdicts[0].score, 7);
+  assert.equal(s.verdicts[0].window.process.execId, 'p1');
+  assert.equal(s.counters.classified, 1);
+  assert.deepEqual(s.batches, [[3, 1]]);
+  assert.deepEqual({ ...s.detector.stats }, { batches: 1, windows: 1, totalMs: 3, maxMs: 3, failedBatches: 0 });
+});
+
+void test('a burst fills batches across processes, with at most maxInFlight calls running', async () => {
+  const s = setup({ batchSize: 64, maxInFlight: 2 });
+  await s.detector.start();
+  for (let i = 0; i < 150; i++) s.detector.window(win(i, `p${i % 7}`, i));
+  // Two full batches started right away; the rest waits for a free slot.
+  assert.deepEqual(s.classifier.calls.map((c) => c.sizes), [64, 64]);
+  assert.equal(s.detector.queued, 22);
+  s.timers.runImmediates();
+  assert.equal(s.classifier.calls.length, 2, 'no third call while two run');
+  s.classifier.calls[0].resolve();
+  await until(s.timers, () => s.classifier.calls.length === 3, 'third batch started');
+  assert.equal(s.classifier.calls[2].sizes, 22);
+  s.classifier.calls[1].resolve();
+  s.classifier.calls[2].resolve();
+  await until(s.timers, () => s.verdicts.length === 150, 'all verdicts');
+  // Every window got its own score back, in order.
+  assert.deepEqual(s.verdicts.map((v) => v.score), Array.from({ length: 150 }, (_, i) => i));
+  assert.equal(s.counters.classified, 150);
+  assert.equal(s.counters.shed, 0);
+});
+
+void test('a full queue sheds new windows, counts them, and never blocks the caller', async () => {
+  const s = setup({ batchSize: 4, queueMax: 10, maxInFlight: 1 });
+  await s.detector.start();
+  for (let i = 0; i < 30; i++) s.detector.window(win(i));
+  // 4 went to the classifier, 10 wait, 16 were shed.
+  assert.equal(s.classifier.calls.length, 1);
+  assert.equal(s.detector.queued, 10);
+  assert.equal(s.counters.shed, 16);
+  const warnings = s.logs.filter((l) => l.msg.includes('shedding'));
+  assert.equal(warnings.length, 1, 'shedding is logged once per interval, not per window');
+  s.classifier.autoResolve = true;
+  s.classifier.calls[0].resolve();
+  assert.equal(await drained(s.timers, s.detector), true);
+  assert.equal(s.counters.classified, 14);
+  assert.deepEqual(s.verdicts.map((v) => v.score), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  // Room again after draining.
+  s.detector.window(win(99));
+  assert.equal(await drained(s.timers, s.detector), true);
+  assert.equal(s.counters.shed, 16);
+  assert.equal(s.verdicts.at(-1)?.score, 99);
+});
+
+void test('a failing batch is logged and counted; later batches are still classified', async () => {
+  const s = setup({ batchSize: 2 });
+  await s.detector.start();
+  s.detector.window(win(1));
+  s.detector.window(win(2));
+  s.classifier.calls[0].reject(new Error('model exploded'));
+  await until(s.timers, () => s.detector.running === 0, 'failed batch finished');
+  assert.equal(s.counters.classifyFailed, 2);
+  assert.equal(s.detector.stats.failedBatches, 1);
+  const err = s.logs.find((l) => l.msg.includes('classifying a batch failed'));
+  assert.ok(err, 'the failure is logged');
+  s.classifier.autoResolve = true;
+  s.detector.window(win(3));
+  assert.equal(await drained(s.timers, s.detector), true);
+  assert.deepEqual(s.verdicts.map((v) => v.score), [3]);
+  assert.equal(s.counters.classified, 1);
+});
+
+void test('a classifier that returns the wrong number of scores counts as a failed batch', async () => {
+  const s = setup({ batchSize: 2 });
+  const bad: Classifier = { score: () => Promise.resolve(new Float32Array(1)), close: () => Promise.resolve() };
+  const d = new Detector({ classifier: bad, sink: { verdict: (v) => void s.verdicts.push(v) }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 2, queueMax: 10, timers: s.timers });
+  await d.start();
+  d.window(win(1));
+  d.window(win(2));
+  await until(s.timers, () => d.running === 0, 'batch finished');
+  assert.equal(s.verdicts.length, 0);
+  assert.equal(s.counters.classifyFailed, 2);
+});
+
+void test('a throwing verdict sink does not stop the other verdicts', async () => {
+  const s = setup({ batchSize: 3 });
+  const seen: number[] = [];
+  const d = new Detector({
+    classifier: s.classifier,
+    sink: {
+      verdict: (v) => {
+        if (v.score === 2) throw new Error('sink broke');
+        seen.push(v.score);
+      },
+    },
+    counters: s.counters,
+    log: pino({ level: 'silent' }),
+    batchSize: 3,
+    queueMax: 10,
+    timers: s.timers,
+  });
+  s.classifier.autoResolve = true;
+  await d.start();
+  for (const t of [1, 2, 3]) d.window(win(t));
+  assert.equal(await drained(s.timers, d), true);
+  assert.deepEqual(seen, [1, 3]);
+  assert.equal(s.counters.classified, 3);
+});
+
+void test('drain resolves false when the classifier does not finish in time', async () => {
+  const s = setup();
+  await s.detector.start();
+  s.detector.window(win(1));
+  s.timers.runImmediates();
+  const pending = s.detector.drain(500);
+  s.timers.advance(499);
+  let done: boolean | undefined;
+  void pending.then((v) => (done = v));
+  await until(s.timers, () => true, 'yield');
+  assert.equal(done, undefined, 'still waiting before the timeout');
+  s.timers.advance(1);
+  assert.equal(await pending, false);
+  s.classifier.calls[0].resolve();
+  assert.equal(await drained(s.timers, s.detector), true);
+});
+
+void test('windows queued before start are classified once started', async () => {
+  const s = setup();
+  s.detector.window(win(5));
+  s.timers.runImmediates();
+  assert.equal(s.classifier.calls.length, 0);
+  s.classifier.autoResolve = true;
+  await s.detector.start();
+  assert.equal(await drained(s.timers, s.detector), true);
+  assert.deepEqual(s.verdicts.map((v) => v.score), [5]);
+});
+
+void test('stop classifies what is queued, then closes the classifier; later windows are shed', async () => {
+  const s = setup({ batchSize: 4 });
+  s.classifier.autoResolve = true;
+  await s.detector.start();
+  for (let i = 0; i < 6; i++) s.detector.window(win(i));
+  const stopped = s.detector.stop();
+  await until(s.timers, () => s.classifier.closed, 'classifier closed');
+  await stopped;
+  assert.equal(s.verdicts.length, 6);
+  assert.equal(s.classifier.closed, true);
+  s.detector.window(win(9));
+  assert.equal(s.counters.shed, 1);
+  await s.detector.stop(); // idempotent
+});
+
+void test('stop gives up after the drain timeout, counts what it dropped, and still closes', async () => {
+  const s = setup({ batchSize: 2, maxInFlight: 1, drainTimeoutMs: 100 });
+  await s.detector.start();
+  for (let i = 0; i < 5; i++) s.detector.window(win(i));
+  const stopped = s.detector.stop();
+  await until(s.timers, () => s.timers.pendingImmediates() === 0, 'flush ran');
+  s.timers.advance(100);
+  // The queue (3 windows) is dropped; the running call gets its own bounded wait.
+  await until(s.timers, () => s.counters.shed === 3, 'queue dropped');
+  s.timers.advance(100);
+  await stopped;
+  assert.equal(s.classifier.closed, true);
+  assert.ok(s.logs.some((l) => l.msg.includes('dropped')));
+});
+
+void test('invalid sizes are rejected at construction', () => {
+  const s = setup();
+  assert.throws(() => new Detector({ classifier: s.classifier, sink: { verdict: () => {} }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 0, queueMax: 1 }), /batchSize/);
+  assert.throws(() => new Detector({ classifier: s.classifier, sink: { verdict: () => {} }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 1, queueMax: 0 }), /queueMax/);
+});
