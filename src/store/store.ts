@@ -1,0 +1,361 @@
+// The SQLite store: processes seen, alerts, the outbox of messages per reporter, counters
+// snapshots and baseline traces. An alert and its outbox rows are written in one
+// transaction, so a crash never leaves an alert that no reporter will send.
+import type { Alert } from '../alerter/alert.js';
+import { systemClock, type Clock, type Lifecycle, type ProcessInfo } from '../core/types.js';
+import type { DriverOpener, SqlDriver, SqlRow } from './driver.js';
+import { migrate } from './migrations.js';
+import { openDatabaseFile, runtimeOpener } from './open.js';
+
+/** A message waiting in the outbox of one reporter. */
+export interface OutboxMessage {
+  /** Outbox row id: increasing, so delivery follows it. */
+  id: number;
+  reporter: string;
+  alertId: string;
+  /** The alert JSON as it was when queued. */
+  payload: string;
+  attempts: number;
+  created: number;
+}
+
+export interface ProcessRecord {
+  process: ProcessInfo;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** One recorded normal trace for on-device retraining. */
+export interface BaselineTrace {
+  execId: string;
+  binary: string;
+  startedAt: number;
+  /** Syscall names separated by single spaces. */
+  syscalls: string;
+}
+
+export interface BaselineStats {
+  traces: number;
+  syscalls: number;
+  binaries: number;
+  first?: number;
+  last?: number;
+}
+
+export interface RetentionResult {
+  alerts: number;
+  processes: number;
+  outbox: number;
+  baseline: number;
+  counters: number;
+}
+
+/** What the rest of the program needs from the database. All calls are synchronous. */
+export interface Store {
+  /** Inserts the alert and one outbox row per reporter, in one transaction. */
+  saveAlert(alert: Alert, reporters: readonly string[]): void;
+  /** Rewrites a stored alert (count, score) and queues it again for `reporters` (may be none). */
+  updateAlert(alert: Alert, reporters: readonly string[]): void;
+  upsertProcesses(records: readonly ProcessRecord[]): void;
+  getProcess(execId: string): ProcessRecord | undefined;
+  /** The oldest pending messages of a reporter, in queue order. */
+  pendingOutbox(reporter: string, limit: number): OutboxMessage[];
+  markDelivered(ids: readonly number[]): void;
+  /** Counts a failed attempt; with `dead`, the message is given up (kept, not sent again). */
+  markFailed(id: number, error: string, dead: boolean): void;
+  /** Pending messages, for one reporter or all. */
+  outboxDepth(reporter?: string): number;
+  /** Alerts raised at or after `sinceMs`, newest first. */
+  listAlerts(sinceMs: number, limit: number): Alert[];
+  getAlert(id: string): Alert | undefined;
+  saveCounters(snapshot: Record<string, number>): void;
+  retention(maxAgeMs: number, maxBytes: number): RetentionResult;
+  /** Bytes used by live pages (the file may be larger until space is reclaimed). */
+  usedBytes(): number;
+  appendBaseline(traces: readonly BaselineTrace[]): void;
+  iterateBaseline(): IterableIterator<BaselineTrace>;
+  clearBaseline(): number;
+  baselineStats(): BaselineStats;
+}
+
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  opener?: DriverOpener;
+  clock?: Clock;
+  /** How long a writer waits for another process's lock. */
+  busyTimeoutMs?: number;
+}
+
+const STATE_PENDING = 0;
+const STATE_DELIVERED = 1;
+const STATE_DEAD = 2;
+
+/** Most rows deleted per step when shrinking to the size limit. */
+const SHRINK_STEP_MAX = 1000;
+
+export class SqliteStore implements Store, Lifecycle {
+  private dbOrNull: SqlDriver | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Opens (creating it 0600 if needed) and migrates the database. */
+  async start(): Promise<void> {
+    if (this.dbOrNull) return;
+    const db = await openDatabaseFile(this.options.path, this.options.opener ?? runtimeOpener);
+    try {
+      // Must be chosen before anything is written (WAL mode writes the header): lets
+      // retention give space back to the file system.
+      if (Number(db.pragma('user_version')) === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
+      db.exec('PRAGMA journal_mode = WAL');
+      // FULL: a committed alert survives power loss, not only a crash. Writes are rare
+      // (alerts are throttled, processes and baseline are batched).
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA foreign_keys = ON');
+      migrate(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.dbOrNull = db;
+  }
+
+  async stop(): Promise<void> {
+    this.close();
+  }
+
+  close(): void {
+    const db = this.dbOrNull;
+    this.dbOrNull = undefined;
+    db?.close();
+  }
+
+  /** The driver's name once open (`better-sqlite3` or `bun:sqlite`). */
+  get driverName(): string | undefined {
+    return this.dbOrNull?.name;
+  }
+
+  private get db(): SqlDriver {
+    if (!this.dbOrNull) throw new Error('the store is not open (call start() first)');
+    return this.dbOrNull;
+  }
+
+  saveAlert(alert: Alert, reporters: readonly string[]): void {
+    const db = this.db;
+    const insert = db.prepare(
+      `INSERT INTO alerts (id, time, node, exec_id, binary, pod_namespace, pod_name, score, threshold, count, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const json = JSON.stringify(alert);
+    db.transaction(() => {
+      insert.run(
+        alert.id,
+        Date.parse(alert.time),
+        alert.node,
+        alert.process.exec_id,
+        alert.process.binary,
+        alert.pod?.namespace ?? null,
+        alert.pod?.name ?? null,
+        alert.score,
+        alert.threshold,
+        alert.count,
+        json,
+      );
+      this.enqueue(alert.id, json, reporters);
+    });
+  }
+
+  updateAlert(alert: Alert, reporters: readonly string[]): void {
+    const db = this.db;
+    const update = db.prepare('UPDATE alerts SET score = ?, count = ?, json = ? WHERE id = ?');
+    const json = JSON.stringify(alert);
+    db.transaction(() => {
+      const r = update.run(alert.score, alert.count, json, alert.id);
+      // Removed by retention meanwhile: nothing to update or send.
+      if (r.changes > 0) this.enqueue(alert.id, json, reporters);
+    });
+  }
+
+  private enqueue(alertId: string, json: string, reporters: readonly string[]): void {
+    const ins = this.db.prepare('INSERT INTO outbox (reporter, alert_id, payload, created) VALUES (?, ?, ?, ?)');
+    const now = this.clock.now();
+    for (const r of reporters) ins.run(r, alertId, json, now);
+  }
+
+  upsertProcesses(records: readonly ProcessRecord[]): void {
+    if (records.length === 0) return;
+    const db = this.db;
+    const up = db.prepare(
+      `INSERT INTO processes (exec_id, pid, binary, arguments, pod_namespace, pod_name, container, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(exec_id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    );
+    db.transaction(() => {
+      for (const { process: p, firstSeen, lastSeen } of records) {
+        up.run(p.execId, p.pid, p.binary, p.arguments, p.pod?.namespace ?? null, p.pod?.name ?? null, p.pod?.container ?? null, firstSeen, lastSeen);
+      }
+    });
+  }
+
+  getProcess(execId: string): ProcessRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM processes WHERE exec_id = ?').get(execId);
+    if (!r) return undefined;
+    const process: ProcessInfo = { execId: String(r.exec_id), pid: Number(r.pid), binary: String(r.binary), arguments: String(r.arguments) };
+    if (r.pod_namespace !== null && r.pod_name !== null) {
+      process.pod = { namespace: String(r.pod_namespace), name: String(r.pod_name) };
+      if (r.container !== null) process.pod.container = String(r.container);
+    }
+    return { process, firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen) };
+  }
+
+  pendingOutbox(reporter: string, limit: number): OutboxMessage[] {
+    const rows = this.db
+      .prepare('SELECT id, reporter, alert_id, payload, attempts, created FROM outbox WHERE reporter = ? AND state = 0 ORDER BY id LIMIT ?')
+      .all(reporter, limit);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      reporter: String(r.reporter),
+      alertId: String(r.alert_id),
+      payload: String(r.payload),
+      attempts: Number(r.attempts),
+      created: Number(r.created),
+    }));
+  }
+
+  markDelivered(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    const db = this.db;
+    const up = db.prepare(`UPDATE outbox SET state = ${STATE_DELIVERED}, settled = ?, attempts = attempts + 1 WHERE id = ? AND state = ${STATE_PENDING}`);
+    const now = this.clock.now();
+    db.transaction(() => {
+      for (const id of ids) up.run(now, id);
+    });
+  }
+
+  markFailed(id: number, error: string, dead: boolean): void {
+    const state = dead ? STATE_DEAD : STATE_PENDING;
+    this.db
+      .prepare(`UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = ?, settled = ? WHERE id = ? AND state = ${STATE_PENDING}`)
+      .run(error.slice(0, 500), state, dead ? this.clock.now() : null, id);
+  }
+
+  outboxDepth(reporter?: string): number {
+    const row =
+      reporter === undefined
+        ? this.db.prepare('SELECT count(*) AS n FROM outbox WHERE state = 0').get()
+        : this.db.prepare('SELECT count(*) AS n FROM outbox WHERE state = 0 AND reporter = ?').get(reporter);
+    return Number(row?.n ?? 0);
+  }
+
+  listAlerts(sinceMs: number, limit: number): Alert[] {
+    return this.db
+      .prepare('SELECT json FROM alerts WHERE time >= ? ORDER BY time DESC, id DESC LIMIT ?')
+      .all(sinceMs, limit)
+      .map((r) => JSON.parse(String(r.json)) as Alert);
+  }
+
+  getAlert(id: string): Alert | undefined {
+    const r = this.db.prepare('SELECT json FROM alerts WHERE id = ?').get(id);
+    return r ? (JSON.parse(String(r.json)) as Alert) : undefined;
+  }
+
+  saveCounters(snapshot: Record<string, number>): void {
+    this.db.prepare('INSERT INTO counters (at, json) VALUES (?, ?)').run(this.clock.now(), JSON.stringify(snapshot));
+  }
+
+  usedBytes(): number {
+    const db = this.db;
+    const pageSize = Number(db.pragma('page_size'));
+    return (Number(db.pragma('page_count')) - Number(db.pragma('freelist_count'))) * pageSize;
+  }
+
+  /**
+   * By age: alerts (once every reporter has settled them), processes, delivered or dead
+   * outbox rows, counters and baseline traces older than `maxAgeMs`. Pending messages are
+   * kept however old. By size: while the live data exceeds `maxBytes`, the oldest settled
+   * outbox rows go first, then the oldest alerts (even undelivered: the disk is the hard
+   * limit), then processes, counters and baseline traces.
+   */
+  retention(maxAgeMs: number, maxBytes: number): RetentionResult {
+    const db = this.db;
+    const cutoff = this.clock.now() - maxAgeMs;
+    const res: RetentionResult = { alerts: 0, processes: 0, outbox: 0, baseline: 0, counters: 0 };
+    db.transaction(() => {
+      res.outbox += db.prepare('DELETE FROM outbox WHERE state <> 0 AND settled < ?').run(cutoff).changes;
+      res.alerts += db
+        .prepare('DELETE FROM alerts WHERE time < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.alert_id = alerts.id AND o.state = 0)')
+        .run(cutoff).changes;
+      res.processes += db.prepare('DELETE FROM processes WHERE last_seen < ?').run(cutoff).changes;
+      res.counters += db.prepare('DELETE FROM counters WHERE at < ?').run(cutoff).changes;
+      res.baseline += db.prepare('DELETE FROM baseline WHERE started_at < ?').run(cutoff).changes;
+    });
+    // Oldest first, per table in this order; each step deletes about as many rows as the
+    // excess bytes need at the table's average row size (so little more than needed goes).
+    const steps: { key: keyof RetentionResult; table: string; sql: string }[] = [
+      { key: 'outbox', table: 'outbox WHERE state <> 0', sql: 'DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 0 ORDER BY id LIMIT ?)' },
+      { key: 'alerts', table: 'alerts', sql: 'DELETE FROM alerts WHERE id IN (SELECT id FROM alerts ORDER BY time LIMIT ?)' },
+      { key: 'processes', table: 'processes', sql: 'DELETE FROM processes WHERE exec_id IN (SELECT exec_id FROM processes ORDER BY last_seen LIMIT ?)' },
+      { key: 'counters', table: 'counters', sql: 'DELETE FROM counters WHERE id IN (SELECT id FROM counters ORDER BY id LIMIT ?)' },
+      { key: 'baseline', table: 'baseline', sql: 'DELETE FROM baseline WHERE id IN (SELECT id FROM baseline ORDER BY id LIMIT ?)' },
+    ];
+    for (const step of steps) {
+      for (let used = this.usedBytes(); used > maxBytes; used = this.usedBytes()) {
+        const rows = Number(db.prepare(`SELECT count(*) AS n FROM ${step.table}`).get()?.n ?? 0);
+        if (rows === 0) break;
+        const want = Math.ceil(((used - maxBytes) / used) * rows * 1.1);
+        const n = db.prepare(step.sql).run(Math.min(SHRINK_STEP_MAX, Math.max(1, want))).changes;
+        if (n === 0) break;
+        res[step.key] += n;
+      }
+    }
+    if (res.alerts + res.processes + res.outbox + res.baseline + res.counters > 0) {
+      db.exec('PRAGMA incremental_vacuum');
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    }
+    return res;
+  }
+
+  appendBaseline(traces: readonly BaselineTrace[]): void {
+    if (traces.length === 0) return;
+    const db = this.db;
+    const ins = db.prepare('INSERT INTO baseline (exec_id, binary, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      for (const t of traces) {
+        const s = t.syscalls.trim();
+        ins.run(t.execId, t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
+      }
+    });
+  }
+
+  *iterateBaseline(): IterableIterator<BaselineTrace> {
+    // Paged by id, so the caller may write to the store between traces.
+    let after = 0;
+    const page = this.db.prepare('SELECT id, exec_id, binary, started_at, syscalls FROM baseline WHERE id > ? ORDER BY id LIMIT 256');
+    for (;;) {
+      const rows: SqlRow[] = page.all(after);
+      if (rows.length === 0) return;
+      for (const r of rows) {
+        yield { execId: String(r.exec_id), binary: String(r.binary), startedAt: Number(r.started_at), syscalls: String(r.syscalls) };
+      }
+      after = Number(rows[rows.length - 1].id);
+    }
+  }
+
+  clearBaseline(): number {
+    return this.db.prepare('DELETE FROM baseline').run().changes;
+  }
+
+  baselineStats(): BaselineStats {
+    const r = this.db
+      .prepare('SELECT count(*) AS traces, coalesce(sum(length), 0) AS syscalls, count(DISTINCT binary) AS binaries, min(started_at) AS first, max(started_at) AS last FROM baseline')
+      .get();
+    const stats: BaselineStats = { traces: Number(r?.traces ?? 0), syscalls: Number(r?.syscalls ?? 0), binaries: Number(r?.binaries ?? 0) };
+    if (r?.first !== null && r?.first !== undefined) stats.first = Number(r.first);
+    if (r?.last !== null && r?.last !== undefined) stats.last = Number(r.last);
+    return stats;
+  }
+}
