@@ -253,7 +253,7 @@ export class SqliteStore implements Store, Lifecycle {
 
   listAlerts(sinceMs: number, limit: number): Alert[] {
     return this.db
-      .prepare('SELECT json FROM alerts WHERE time >= ? ORDER BY time DESC, id DESC LIMIT ?')
+      .prepare('SELECT json FROM alerts WHERE time >= ? ORDER BY time DESC, rowid DESC LIMIT ?')
       .all(sinceMs, limit)
       .map((r) => JSON.parse(String(r.json)) as Alert);
   }

@@ -1,0 +1,225 @@
+// Turns verdicts into alerts: threshold, then throttling per binary (and pod).
+//
+// Throttling: the first anomaly of a key (binary + pod) raises an alert, stored and queued
+// for every reporter at once. Further anomalies of the same key within `throttleWindowMs`
+// of that alert fold into it (count + 1, score = the highest) until `throttleMax` repeats;
+// the next one raises a new alert. Folded counts reach the store at each sweep (every
+// `sweepMs`), without being sent. When the fold window closes, an alert whose count grew
+// since it was sent is stored and queued once more with the same id and its final count:
+// a consumer that keeps the latest message per id ends with the full count.
+//
+// Processes seen: each process is recorded once, when its first window is scored (also
+// the ones that never alert), in batches at each sweep or before an alert that names it;
+// its last sighting is refreshed at most once per `processRefreshMs`.
+import type { Counters } from '../core/counters.js';
+import type { Logger } from '../core/logger.js';
+import { systemClock, type Clock, type Lifecycle, type ProcessInfo, type Verdict, type VerdictSink } from '../core/types.js';
+import { systemTimers, type Timers } from '../sources/backoff.js';
+import type { ProcessRecord, Store } from '../store/store.js';
+import { capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert } from './alert.js';
+
+export interface AlerterOptions {
+  store: Store;
+  /** Reporter names whose outboxes get every alert (e.g. `['mqtt', 'ntfy']`); may be empty. */
+  reporters: readonly string[];
+  node: string;
+  /** From the model card. */
+  model: { name: string; threshold: number };
+  /** Overrides the card's threshold (ARGOS_THRESHOLD). */
+  threshold?: number;
+  throttleWindowMs: number;
+  throttleMax: number;
+  counters: Counters;
+  log: Logger;
+  /** Called after an alert or an alert update was queued (wakes the outbox loops). */
+  onQueued?: () => void;
+  clock?: Clock;
+  timers?: Timers;
+  /** How often folded counts and processes are written and fold windows closed (default 1 s). */
+  sweepMs?: number;
+  /** Most processes remembered as recorded (least recent forgotten first; default 50 000). */
+  maxRememberedProcesses?: number;
+  processRefreshMs?: number;
+  /** Most keys throttled at once; beyond it the oldest open alert is closed (default 10 000). */
+  maxOpenAlerts?: number;
+}
+
+interface OpenAlert {
+  alert: Alert;
+  openedAt: number;
+  /** Count last queued for the reporters. */
+  sentCount: number;
+  /** Count last written to the store. */
+  storedCount: number;
+}
+
+export class Alerter implements VerdictSink, Lifecycle {
+  readonly threshold: number;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
+  private readonly sweepMs: number;
+  private readonly maxRemembered: number;
+  private readonly refreshMs: number;
+  private readonly maxOpen: number;
+  private readonly open = new Map<string, OpenAlert>();
+  /** exec_id → when last written to the store. Map order = least recently written first. */
+  private readonly recorded = new Map<string, number>();
+  private readonly pendingProcesses = new Map<string, ProcessRecord>();
+  private timer: unknown;
+  private running = false;
+
+  constructor(private readonly o: AlerterOptions) {
+    this.threshold = o.threshold ?? o.model.threshold;
+    this.clock = o.clock ?? systemClock;
+    this.timers = o.timers ?? systemTimers;
+    this.sweepMs = o.sweepMs ?? 1000;
+    this.maxRemembered = o.maxRememberedProcesses ?? 50_000;
+    this.refreshMs = o.processRefreshMs ?? 3_600_000;
+    this.maxOpen = o.maxOpenAlerts ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.arm();
+  }
+
+  /** Closes every open alert (queuing final counts) and writes pending processes. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.guard('close open alerts', () => {
+      for (const key of [...this.open.keys()]) this.close(key);
+      this.flushProcesses();
+    });
+  }
+
+  /** Open (throttling) alerts, for tests and health. */
+  get openAlerts(): number {
+    return this.open.size;
+  }
+
+  verdict(v: Verdict): void {
+    const now = this.clock.now();
+    this.seen(v.window.process, now);
+    if (!(v.score >= this.threshold)) return; // NaN never alerts
+    this.o.counters.anomalies++;
+    const key = throttleKey(v.window.process);
+    const current = this.open.get(key);
+    if (current && now < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
+      current.alert.count++;
+      current.alert.score = Math.max(current.alert.score, v.score);
+      this.o.counters.throttled++;
+      return;
+    }
+    this.guard('store an alert', () => {
+      if (current) this.close(key);
+      if (this.open.size >= this.maxOpen) this.close(this.open.keys().next().value as string);
+      const alert = this.makeAlert(v, now);
+      this.flushProcesses();
+      this.o.store.saveAlert(alert, this.o.reporters);
+      this.open.set(key, { alert, openedAt: now, sentCount: 1, storedCount: 1 });
+      this.o.counters.alerts++;
+      this.o.log.warn({ alert: alert.id, binary: alert.process.binary, pid: alert.process.pid, score: alert.score }, 'anomalous process');
+    });
+    if (this.o.reporters.length > 0) this.o.onQueued?.();
+  }
+
+  /** Writes folded counts and processes, closes fold windows that ended. Runs on a timer. */
+  sweep(): void {
+    const now = this.clock.now();
+    let queued = false;
+    this.guard('sweep', () => {
+      for (const [key, a] of this.open) {
+        if (now >= a.openedAt + this.o.throttleWindowMs) {
+          queued = this.close(key) || queued;
+        } else if (a.alert.count !== a.storedCount) {
+          this.o.store.updateAlert(a.alert, []);
+          a.storedCount = a.alert.count;
+        }
+      }
+      this.flushProcesses();
+    });
+    if (queued) this.o.onQueued?.();
+  }
+
+  private arm(): void {
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.sweep();
+      if (this.running) this.arm();
+    }, this.sweepMs);
+  }
+
+  /** Ends the fold window of `key`; true when a final count was queued. */
+  private close(key: string): boolean {
+    const a = this.open.get(key);
+    if (!a) return false;
+    this.open.delete(key);
+    if (a.alert.count !== a.sentCount) {
+      this.o.store.updateAlert(a.alert, this.o.reporters);
+      return this.o.reporters.length > 0;
+    }
+    if (a.alert.count !== a.storedCount) this.o.store.updateAlert(a.alert, []);
+    return false;
+  }
+
+  private makeAlert(v: Verdict, now: number): Alert {
+    const p = v.window.process;
+    const alert: Alert = {
+      id: uuidv7(now),
+      node: this.o.node,
+      time: new Date(now).toISOString(),
+      process: { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) },
+      model: this.o.model.name,
+      score: v.score,
+      threshold: this.threshold,
+      window: { seq: v.window.seq, length: v.window.tokens.length },
+      count: 1,
+    };
+    if (p.pod) {
+      alert.pod = { namespace: p.pod.namespace, name: p.pod.name };
+      if (p.pod.container !== undefined) alert.pod.container = p.pod.container;
+    }
+    return alert;
+  }
+
+  private seen(p: ProcessInfo, now: number): void {
+    const last = this.recorded.get(p.execId);
+    if (last !== undefined && now - last < this.refreshMs) return;
+    const pending = this.pendingProcesses.get(p.execId);
+    if (pending) {
+      pending.lastSeen = now;
+      return;
+    }
+    this.pendingProcesses.set(p.execId, { process: p, firstSeen: now, lastSeen: now });
+  }
+
+  private flushProcesses(): void {
+    if (this.pendingProcesses.size === 0) return;
+    const records = [...this.pendingProcesses.values()];
+    this.o.store.upsertProcesses(records);
+    this.pendingProcesses.clear();
+    for (const r of records) {
+      this.recorded.delete(r.process.execId);
+      this.recorded.set(r.process.execId, r.lastSeen);
+    }
+    while (this.recorded.size > this.maxRemembered) this.recorded.delete(this.recorded.keys().next().value as string);
+  }
+
+  /** Store failures (disk full, locked) are logged, never thrown into the detector. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.o.log.error({ err: e }, `cannot ${what}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Throttling key: the binary, and the pod when known. */
+export function throttleKey(p: ProcessInfo): string {
+  return p.pod ? `${p.binary}\u0000${p.pod.namespace}/${p.pod.name}` : p.binary;
+}
