@@ -5,10 +5,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ModelCard } from '../core/types.js';
 import { parseMapping, MappingError } from '../syscalls/mapping.js';
+import { assetExists, checkoutRoot, resolveAsset } from '../runtime/assets.js';
 
 /** A model that cannot be used; the message names the file, the problem and what to do. */
 export class ModelError extends Error {
@@ -65,21 +65,16 @@ export function folderFiles(dir: string): ModelFiles {
   return { model: join(dir, MODEL_FILE), mapping: join(dir, MAPPING_FILE), card: join(dir, CARD_FILE) };
 }
 
-/** The package's root: the nearest folder above this module that holds a package.json. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return process.cwd();
-}
+export const DEFAULT_MODEL_ASSET = 'models/default';
 
-/** `models/default` next to the package (a checkout or an npm install). */
+/**
+ * The shipped `models/default`: in a checkout, the folder on disk; in a compiled binary,
+ * the embedded copy (unpacked once to the cache). Where it is missing, the path it would
+ * have in the checkout, so the error names it.
+ */
 export function packagedDefaultFiles(): ModelFiles {
-  return folderFiles(join(packageRoot(), 'models', 'default'));
+  if (assetExists(DEFAULT_MODEL_ASSET)) return folderFiles(resolveAsset(DEFAULT_MODEL_ASSET));
+  return folderFiles(join(checkoutRoot(), ...DEFAULT_MODEL_ASSET.split('/')));
 }
 
 const positiveInt = z.number().int().positive();

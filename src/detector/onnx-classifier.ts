@@ -13,6 +13,8 @@ import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Classifier, ModelCard } from '../core/types.js';
 import { ModelError, type LoadedModel } from './model-folder.js';
+import { prepareOrt } from '../runtime/ort.js';
+import { isBun } from '../runtime/platform.js';
 
 type Ort = typeof OrtModule;
 
@@ -21,14 +23,14 @@ export const OUTPUT_NAME = 'score';
 
 /** Loads ONNX Runtime lazily, with telemetry off before the native library starts. */
 export async function loadOrt(): Promise<Ort> {
-  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  prepareOrt();
   return await import('onnxruntime-node');
 }
 
 export interface OnnxClassifierOptions {
   /** MAX_CLASSIFICATION_WORKERS: worker threads ('worker' mode) or intra-op threads ('inline'). */
   workers?: number;
-  /** Default 'worker'. */
+  /** Default 'worker' under Node; 'inline' under Bun unless `workerUrl` is given (a compiled binary has no worker script on disk). */
   mode?: 'worker' | 'inline';
   /** Script that hosts a worker (default: onnx-worker next to this module). Swappable for bundles. */
   workerUrl?: URL | string;
@@ -254,7 +256,7 @@ class WorkerEngine implements Engine {
     const init: WorkerInit = { bytes: model.modelBytes, width: model.card.window, source: model.files.model };
     // A worker's process.env is a copy; the native library reads the real environment,
     // so telemetry is switched off here, in the main thread, before any worker loads it.
-    process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    prepareOrt();
     const worker = startWorker(init, url);
     const first = await new Promise<FromWorker>((resolve, reject) => {
       worker.once('message', resolve);
@@ -321,7 +323,7 @@ export class OnnxClassifier implements Classifier {
   /** Opens the model; throws ModelError when it breaks the contract. */
   static async open(model: LoadedModel, opts: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
     const workers = Math.max(1, Math.floor(opts.workers ?? 1));
-    const mode = opts.mode ?? 'worker';
+    const mode = opts.mode ?? (isBun() && opts.workerUrl === undefined ? 'inline' : 'worker');
     if (mode === 'inline') return new OnnxClassifier(model.card, [await InlineEngine.open(model, workers)], mode);
     const url = opts.workerUrl;
     const engines: Engine[] = [];
