@@ -35,6 +35,8 @@ export class Counters {
   sourceRestarts = 0;
 
   snapshot(): Record<string, number> {
-    return { ...this };
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this)) if (typeof v === 'number') out[k] = v;
+    return out;
   }
 }
