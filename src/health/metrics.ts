@@ -1,0 +1,143 @@
+// Prometheus metrics: the shared Counters read at scrape time, gauges asked of their owners
+// at scrape time, and the classification latency histogram fed by the detector.
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Counters } from '../core/counters.js';
+import { VERSION } from '../core/version.js';
+
+type CounterKey = { [K in keyof Counters]: Counters[K] extends number ? K : never }[keyof Counters];
+
+/** Every numeric field of Counters as a Prometheus counter (the type makes a new field need an entry). */
+const COUNTERS: Record<CounterKey, { name: string; help: string }> = {
+  events: { name: 'argos_events_total', help: 'Event lines read from the source.' },
+  malformed: { name: 'argos_malformed_events_total', help: 'Lines that were not valid events.' },
+  ignored: { name: 'argos_ignored_events_total', help: 'Valid events of types Argos does not use.' },
+  syscalls: { name: 'argos_syscalls_total', help: 'Syscall events turned into model tokens.' },
+  unknownSyscalls: { name: 'argos_unknown_syscalls_total', help: 'Syscall ids missing from the ABI table.' },
+  execs: { name: 'argos_process_execs_total', help: 'Process executions seen.' },
+  exits: { name: 'argos_process_exits_total', help: 'Process exits seen.' },
+  processes: { name: 'argos_processes_seen_total', help: 'Distinct processes seen.' },
+  evicted: { name: 'argos_processes_evicted_total', help: 'Processes dropped from tracking because the tracker was full.' },
+  windows: { name: 'argos_windows_total', help: 'Windows cut from process syscall streams.' },
+  classified: { name: 'argos_windows_classified_total', help: 'Windows scored by the model.' },
+  shed: { name: 'argos_windows_shed_total', help: 'Windows dropped because the classifier could not keep up.' },
+  classifyFailed: { name: 'argos_classify_failures_total', help: 'Windows the classifier failed to score.' },
+  anomalies: { name: 'argos_anomalies_total', help: 'Windows scoring at or above the threshold.' },
+  alerts: { name: 'argos_alerts_total', help: 'Alerts stored (after throttling).' },
+  throttled: { name: 'argos_alerts_throttled_total', help: 'Anomalies folded into an earlier alert.' },
+  sourceRestarts: { name: 'argos_source_restarts_total', help: 'Restarts of the event source (Tetragon, tetra, bpftrace, file tail).' },
+};
+
+export const COUNTER_METRICS = (Object.keys(COUNTERS) as CounterKey[]).map((key) => ({ key, ...COUNTERS[key] }));
+
+/** Values that their owners know; each is asked at scrape time. */
+export interface MetricSources {
+  counters: Counters;
+  /** Processes currently tracked. */
+  trackedProcesses?: () => number;
+  /** Windows waiting for the classifier. */
+  queueDepth?: () => number;
+  /** Undelivered messages per reporter (e.g. { mqtt: 3, ntfy: 0 }). */
+  outboxDepth?: () => Record<string, number> | Promise<Record<string, number>>;
+}
+
+export interface MetricsOptions extends MetricSources {
+  /** The registry to fill (one per daemon; never prom-client's global one). */
+  registry: Registry;
+  /** Node name, as a label on argos_info. */
+  node?: string;
+  /** Process metrics (CPU, memory, event loop); default true. */
+  processMetrics?: boolean;
+}
+
+export interface ArgosMetrics {
+  readonly registry: Registry;
+  /** Records one classifier call: its duration and how many windows it scored. */
+  observeClassification(seconds: number, windows: number): void;
+}
+
+export function createMetrics(opts: MetricsOptions): ArgosMetrics {
+  const registers = [opts.registry];
+  const { counters } = opts;
+  for (const m of COUNTER_METRICS) {
+    new Counter({
+      name: m.name,
+      help: m.help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counters[m.key]);
+      },
+    });
+  }
+  new Gauge({
+    name: 'argos_info',
+    help: 'Version and runtime of this Argos process (value 1).',
+    labelNames: ['version', 'runtime', 'node'],
+    registers,
+    collect() {
+      const runtime = typeof process.versions.bun === 'string' ? `bun-${process.versions.bun}` : `node-${process.versions.node}`;
+      this.reset();
+      this.set({ version: VERSION, runtime, node: opts.node ?? '' }, 1);
+    },
+  });
+  const { trackedProcesses, queueDepth, outboxDepth } = opts;
+  if (trackedProcesses) {
+    new Gauge({
+      name: 'argos_tracked_processes',
+      help: 'Processes currently tracked.',
+      registers,
+      collect() {
+        this.set(trackedProcesses());
+      },
+    });
+  }
+  if (queueDepth) {
+    new Gauge({
+      name: 'argos_classifier_queue_depth',
+      help: 'Windows waiting for the classifier.',
+      registers,
+      collect() {
+        this.set(queueDepth());
+      },
+    });
+  }
+  if (outboxDepth) {
+    new Gauge({
+      name: 'argos_outbox_depth',
+      help: 'Messages stored but not yet delivered, per reporter.',
+      labelNames: ['reporter'],
+      registers,
+      async collect() {
+        const depths = await outboxDepth();
+        this.reset();
+        for (const [reporter, n] of Object.entries(depths)) this.set({ reporter }, n);
+      },
+    });
+  }
+  const latency = new Histogram({
+    name: 'argos_classification_seconds',
+    help: 'Time of one classifier call (a batch of windows).',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const batch = new Histogram({
+    name: 'argos_classification_batch_windows',
+    help: 'Windows per classifier call.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers,
+  });
+  if (opts.processMetrics !== false) {
+    try {
+      collectDefaultMetrics({ register: opts.registry, prefix: 'argos_' });
+    } catch {
+      // Some runtimes lack parts of perf_hooks; process metrics are a nicety.
+    }
+  }
+  return {
+    registry: opts.registry,
+    observeClassification(seconds, windows) {
+      latency.observe(seconds);
+      batch.observe(windows);
+    },
+  };
+}

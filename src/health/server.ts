@@ -1,0 +1,120 @@
+// The HTTP side of health and metrics: GET /healthz (every check; 503 unless all pass),
+// GET /livez (critical checks only; for liveness probes and watchdogs) and GET /metrics
+// (Prometheus text). Loopback by default; an empty address turns it off.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Lifecycle } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import { VERSION } from '../core/version.js';
+import { runProbes, type HealthProbe } from './probe.js';
+
+export interface HealthServerOptions {
+  /** HOST:PORT (`[::1]:9464` for IPv6); '' = no server. Port 0 picks a free port (tests). */
+  address: string;
+  registry: Registry;
+  probes: readonly HealthProbe[];
+  log: Logger;
+  /** Bound on each probe's check. */
+  checkTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** Splits HOST:PORT; throws a readable error for anything else. */
+export function parseListenAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`"${address}" is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)`);
+  return { host: m[1] ?? m[2], port };
+}
+
+export class HealthServer implements Lifecycle {
+  private server: Server | undefined;
+  private readonly started: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: HealthServerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.started = this.now();
+  }
+
+  /** The bound address once started (undefined when off). */
+  address(): { host: string; port: number } | undefined {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    return a ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.opts.address === '' || this.server) return;
+    const { host, port } = parseListenAddress(this.opts.address);
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        this.opts.log.error({ err: e, url: req.url }, 'health endpoint failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+    server.keepAliveTimeout = 5000;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 10_000;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        const hint = e.code === 'EADDRINUSE' ? 'another process uses it; set ARGOS_HTTP_ADDRESS to a free port, or empty to turn it off' : 'check ARGOS_HTTP_ADDRESS';
+        reject(new Error(`cannot listen on ${this.opts.address} (${e.code ?? e.message}): ${hint}`));
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server = server;
+    const a = this.address();
+    this.opts.log.info({ host: a?.host, port: a?.port }, 'health and metrics endpoint listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      res.end('method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+      case '/livez': {
+        const probes = path === '/livez' ? this.opts.probes.filter((p) => p.critical) : this.opts.probes;
+        const report = await runProbes(probes, this.opts.checkTimeoutMs);
+        const body = {
+          ...report,
+          version: VERSION,
+          uptimeSeconds: Math.round((this.now() - this.started) / 1000),
+        };
+        send(res, report.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`, req.method === 'HEAD');
+        return;
+      }
+      case '/metrics': {
+        const text = await this.opts.registry.metrics();
+        send(res, 200, this.opts.registry.contentType, text, req.method === 'HEAD');
+        return;
+      }
+      default:
+        send(res, 404, 'text/plain', 'not found: try /healthz, /livez or /metrics\n', req.method === 'HEAD');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  res.end(head ? undefined : body);
+}
