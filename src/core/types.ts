@@ -91,6 +91,8 @@ export interface Classifier {
   /** Windows of at most `window` tokens each (shorter ones are zero-padded by the classifier). */
   score(windows: readonly Int32Array[]): Promise<Float32Array>;
   close(): Promise<void>;
+  /** Calls that can usefully run at once (e.g. worker threads); default 1. */
+  readonly concurrency?: number;
 }
 
 /** The model card, `model.json` in a model folder (see DESIGN.md "Model contract"). */

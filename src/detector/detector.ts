@@ -44,7 +44,7 @@ export interface DetectorOptions {
   batchSize: number;
   /** Most windows waiting; beyond this, new windows are shed. */
   queueMax: number;
-  /** Most classifier calls running at once (default 2: one runs while the next is prepared). */
+  /** Most classifier calls running at once (default: the classifier's concurrency + 1, so one batch is always ready to go). */
   maxInFlight?: number;
   timers?: DetectorTimers;
   /** Called after each batch with its classifier time and size. */
@@ -108,7 +108,7 @@ export class Detector implements WindowSink, Lifecycle {
     if (!Number.isInteger(opts.queueMax) || opts.queueMax < 1) throw new RangeError(`queueMax must be a whole number >= 1, got ${opts.queueMax}`);
     this.queue = new WindowQueue(opts.queueMax);
     this.timers = opts.timers ?? realTimers;
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.classifier.concurrency ?? 1) + 1);
     this.shedLog = new RateLimitedLog(opts.log, 1, 60_000);
     this.errorLog = new RateLimitedLog(opts.log, 5, 60_000);
   }

@@ -294,3 +294,15 @@ void test('invalid sizes are rejected at construction', () => {
   assert.throws(() => new Detector({ classifier: s.classifier, sink: { verdict: () => {} }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 0, queueMax: 1 }), /batchSize/);
   assert.throws(() => new Detector({ classifier: s.classifier, sink: { verdict: () => {} }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 1, queueMax: 0 }), /queueMax/);
 });
+
+void test('without maxInFlight, calls in flight follow the classifier concurrency plus one', async () => {
+  for (const concurrency of [undefined, 3]) {
+    const classifier = new GatedClassifier();
+    const c: Classifier = { score: (w) => classifier.score(w), close: () => classifier.close(), concurrency };
+    const d = new Detector({ classifier: c, sink: { verdict: () => {} }, counters: new Counters(), log: pino({ level: 'silent' }), batchSize: 1, queueMax: 100, timers: new FakeTimers() });
+    await d.start();
+    for (let i = 0; i < 10; i++) d.window(win(i));
+    assert.equal(d.running, (concurrency ?? 1) + 1);
+    for (const call of classifier.calls) call.resolve();
+  }
+});
