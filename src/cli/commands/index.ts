@@ -6,4 +6,6 @@ type Loader = () => Promise<{ command: CommandModule }>;
 
 export const COMMANDS: readonly Loader[] = [
   () => import('./config.js'),
+  () => import('./train.js'),
+  () => import('./evaluate.js'),
 ];

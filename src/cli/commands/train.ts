@@ -1,0 +1,81 @@
+// `argos train`: build a model folder (model.onnx, syscalls.csv, model.json) from normal traces.
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { CliContext, CommandModule } from '../context.js';
+import { progressReporter } from '../progress.js';
+import { asUsageError, numberFlag } from './model-flags.js';
+import { parseAbi } from '../../model/traces.js';
+import { train, TRAIN_DEFAULTS } from '../../model/train.js';
+import { FAMILIES } from '../../model/families/index.js';
+
+interface TrainFlags {
+  data: string;
+  out: string;
+  abi?: string;
+  family: string;
+  order?: string;
+  window: string;
+  delta: string;
+  minWindow: string;
+  seed: string;
+  targetFpr: string;
+  folds: string;
+  name?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+export const command: CommandModule = {
+  register(program: Command, ctx: CliContext) {
+    program
+      .command('train')
+      .description('train a model folder from normal syscall traces (ADFA-LD layout, trace files of numbers or names, or Tetragon recordings)')
+      .requiredOption('--data <path>', 'folder of trace files (read recursively), a trace file, or a Tetragon JSON-lines recording')
+      .requiredOption('--out <dir>', 'model folder to write (model.onnx, syscalls.csv, model.json)')
+      .option('--abi <abi>', 'ABI of numeric syscalls: i386 (ADFA-LD), x86_64, arm64, arm32')
+      .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
+      .option('--order <n>', 'n-gram order (ngram: 4, stide: 6)')
+      .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
+      .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
+      .option('--min-window <n>', 'shortest partial window the daemon scores at process exit', String(TRAIN_DEFAULTS.minWindow))
+      .option('--seed <n>', 'seed of the calibration folds', String(TRAIN_DEFAULTS.seed))
+      .option('--target-fpr <rate>', 'share of held-out normal processes allowed to raise an alert; sets the threshold', String(TRAIN_DEFAULTS.targetFpr))
+      .option('--folds <n>', 'cross-fitting folds for the threshold calibration', String(TRAIN_DEFAULTS.folds))
+      .option('--name <name>', 'model name in the card (default: <family>-<window>)')
+      .option('--json', 'print the model card as one JSON object')
+      .option('--no-progress', 'no progress bar or progress lines')
+      .action(async (flags: TrainFlags) => {
+        const progress = progressReporter(ctx, flags.progress);
+        try {
+          const result = await train({
+            data: resolve(ctx.cwd, flags.data),
+            out: resolve(ctx.cwd, flags.out),
+            ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
+            family: flags.family,
+            ...(flags.order === undefined ? {} : { order: numberFlag('--order', flags.order) }),
+            window: numberFlag('--window', flags.window),
+            delta: numberFlag('--delta', flags.delta),
+            minWindow: numberFlag('--min-window', flags.minWindow),
+            seed: numberFlag('--seed', flags.seed),
+            targetFpr: numberFlag('--target-fpr', flags.targetFpr),
+            folds: numberFlag('--folds', flags.folds),
+            ...(flags.name === undefined ? {} : { name: flags.name }),
+            progress: (p, d, t) => progress.update(p, d, t),
+          });
+          progress.stop();
+          const c = result.card;
+          if (flags.json) {
+            ctx.stdout.write(`${JSON.stringify(c)}\n`);
+            return;
+          }
+          ctx.stdout.write(
+            `wrote ${result.dir}: ${c.family} model, window ${c.window}, delta ${c.delta}, vocabulary ${c.vocabulary}, threshold ${c.threshold.toPrecision(6)} ` +
+              `(${(c.metrics.heldOutFpr * 100).toFixed(1)}% of ${c.training.traces} held-out normal traces flagged), ${c.training.syscalls} syscalls, ${c.metrics.trainSeconds}s\n`,
+          );
+        } catch (e) {
+          progress.stop();
+          throw asUsageError(e);
+        }
+      });
+  },
+};

@@ -1,0 +1,183 @@
+// Family "ngram": an interpolated n-gram language model of syscall tokens.
+//
+// P_1(w)       = (c(w) + alpha) / (N + alpha * (V - 1))                     (add-alpha unigram)
+// P_k(w | ctx) = A_k(ctx, w) + B_k(ctx) * P_{k-1}(w | ctx')                 (k = 2..order)
+// Witten-Bell:  A = c(ctx, w) / (c(ctx) + T(ctx)),  B = T(ctx) / (c(ctx) + T(ctx))
+// Absolute discounting: A = max(c(ctx, w) - D, 0) / c(ctx),  B = D * T(ctx) / c(ctx)
+// with T(ctx) the number of distinct followers of ctx; an unseen context has A = 0, B = 1.
+// Context never reaches before the window's first call (a window is scored on its own), so
+// padding cannot change a window's score. A window's score is the mean surprisal
+// -ln P(w | ctx) over its calls. The unknown token (1) is never seen in training: its
+// probability is the unigram floor alpha / (N + alpha (V - 1)), a bounded surprisal.
+//
+// Keys: an n-gram (t_{i-k+1} .. t_i) is the number sum_j t_{i-j} V^j (base V, exact), the
+// context the same without t_i. The ONNX graph computes the same keys in int64 and looks
+// them up with ai.onnx.ml LabelEncoder (a hash map), so the graph holds only seen n-grams.
+import { GraphBuilder } from '../onnx/builder.js';
+import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, unpadded, type Family, type FamilyOptions, type TrainedModel, type WindowScorer } from './family.js';
+
+export type Smoothing = 'witten-bell' | 'absolute';
+
+export interface NgramOptions {
+  order: number;
+  smoothing: Smoothing;
+  /** Discount for absolute discounting (0 < D < 1). */
+  discount: number;
+  /** Add-alpha of the unigram (also the unknown token's floor). */
+  alpha: number;
+}
+
+export const NGRAM_DEFAULTS: NgramOptions = { order: 4, smoothing: 'witten-bell', discount: 0.75, alpha: 0.5 };
+
+export interface NgramLevel {
+  /** n-gram keys (order k) and their A values. */
+  keys: number[];
+  mass: number[];
+  /** Context keys (order k-1) and their B values. */
+  contextKeys: number[];
+  backoff: number[];
+}
+
+export interface NgramModel {
+  family: 'ngram';
+  order: number;
+  vocabulary: number;
+  /** P_1 per token (index 0, padding, holds 1 so that ln P = 0). */
+  unigram: Float64Array;
+  /** Levels for orders 2..order. */
+  levels: NgramLevel[];
+}
+
+/** Trains on whole traces of tokens (tokens >= 2; 1 = unknown is counted like any token). */
+export function trainNgram(traces: readonly Int32Array[], vocabulary: number, opts: NgramOptions): NgramModel {
+  checkOrder(opts.order, vocabulary, 'n-gram');
+  const V = vocabulary;
+  const uni = new Float64Array(V);
+  let total = 0;
+  for (const t of traces) {
+    for (let i = 0; i < t.length; i++) uni[t[i]]++;
+    total += t.length;
+  }
+  const unigram = new Float64Array(V);
+  unigram[0] = 1;
+  for (let w = 1; w < V; w++) unigram[w] = (uni[w] + opts.alpha) / (total + opts.alpha * (V - 1));
+
+  const levels: NgramLevel[] = [];
+  for (let k = 2; k <= opts.order; k++) {
+    const grams = new Map<number, number>();
+    for (const t of traces) {
+      for (let i = k - 1; i < t.length; i++) {
+        const key = keyAt(t, i, k, V);
+        grams.set(key, (grams.get(key) ?? 0) + 1);
+      }
+    }
+    // A key's context is key's higher digits: ctx = floor(key / V) (t_i is the lowest digit).
+    const ctxCount = new Map<number, number>();
+    const ctxTypes = new Map<number, number>();
+    for (const [key, c] of grams) {
+      const ctx = Math.floor(key / V);
+      ctxCount.set(ctx, (ctxCount.get(ctx) ?? 0) + c);
+      ctxTypes.set(ctx, (ctxTypes.get(ctx) ?? 0) + 1);
+    }
+    const keys = [...grams.keys()].sort((a, b) => a - b);
+    const mass = keys.map((key) => {
+      const c = grams.get(key) ?? 0;
+      const ctx = Math.floor(key / V);
+      const cc = ctxCount.get(ctx) ?? 1;
+      const tt = ctxTypes.get(ctx) ?? 0;
+      return opts.smoothing === 'witten-bell' ? c / (cc + tt) : Math.max(c - opts.discount, 0) / cc;
+    });
+    const contextKeys = [...ctxCount.keys()].sort((a, b) => a - b);
+    const backoff = contextKeys.map((ctx) => {
+      const cc = ctxCount.get(ctx) ?? 1;
+      const tt = ctxTypes.get(ctx) ?? 0;
+      return opts.smoothing === 'witten-bell' ? tt / (cc + tt) : (opts.discount * tt) / cc;
+    });
+    levels.push({ keys, mass, contextKeys, backoff });
+  }
+  return { family: 'ngram', order: opts.order, vocabulary: V, unigram, levels };
+}
+
+/** Lookup tables of a model, built once for scoring in TypeScript (values rounded as in ONNX). */
+export class NgramScorer implements WindowScorer {
+  private readonly mass: Map<number, number>[];
+  private readonly backoff: Map<number, number>[];
+  private readonly unigram: Float32Array;
+
+  constructor(readonly model: NgramModel) {
+    this.unigram = Float32Array.from(model.unigram);
+    this.mass = model.levels.map((l) => new Map(l.keys.map((k, i) => [k, Math.fround(l.mass[i])])));
+    this.backoff = model.levels.map((l) => new Map(l.contextKeys.map((k, i) => [k, Math.fround(l.backoff[i])])));
+  }
+
+  /** Per-call surprisal -ln P of a window's calls (no padding), context limited to the window. */
+  surprisals(window: Int32Array, out = new Float64Array(window.length)): Float64Array {
+    const V = this.model.vocabulary;
+    const tokens = clampToVocabulary(window, V);
+    const n = tokens.length;
+    for (let i = 0; i < n; i++) {
+      const w = tokens[i];
+      let p = this.unigram[w < V ? w : 1];
+      let ctx = 0;
+      let scale = 1;
+      for (let k = 2; k <= this.model.order && i - k + 1 >= 0; k++) {
+        const c = tokens[i - k + 1];
+        ctx += c * scale;
+        scale *= V;
+        const level = k - 2;
+        const b = this.backoff[level].get(ctx);
+        if (b === undefined) continue; // unseen context: A = 0, B = 1
+        p = (this.mass[level].get(ctx * V + w) ?? 0) + b * p;
+      }
+      out[i] = -Math.log(p);
+    }
+    return out;
+  }
+
+  /** The window's score: mean surprisal over its calls (0 for an empty window). */
+  score(tokens: Int32Array): number {
+    const valid = unpadded(tokens);
+    if (valid.length === 0) return 0;
+    const s = this.surprisals(valid);
+    let sum = 0;
+    for (let i = 0; i < s.length; i++) sum += s[i];
+    return sum / s.length;
+  }
+}
+
+/**
+ * The model as an ONNX graph: input `syscalls` int64 [batch, window] (0 = padding, right
+ * padded), output `score` float32 [batch] = mean surprisal over the non-padding calls.
+ * Tokens >= vocabulary are read as unknown (1).
+ */
+export function ngramToOnnx(model: NgramModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
+  const V = model.vocabulary;
+  const g = new GraphBuilder('argos-ngram');
+  const { x, valid, contexts } = keyedInput(g, V, window, model.order - 1);
+  let p = g.op('Gather', [g.constant('unigram', 'float32', [V], model.unigram), x], { axis: 0 });
+  for (let k = 2; k <= model.order; k++) {
+    const ctx = contexts[k - 2];
+    const level = model.levels[k - 2];
+    const a = g.op('LabelEncoder', [gramKey(g, ctx, x, V)], { keys_int64s: level.keys, values_floats: { floats: level.mass }, default_float: { float: 0 } }, 'ai.onnx.ml');
+    const b = g.op('LabelEncoder', [ctx], { keys_int64s: level.contextKeys, values_floats: { floats: level.backoff }, default_float: { float: 1 } }, 'ai.onnx.ml');
+    p = g.op('Add', [a, g.op('Mul', [b, p])]);
+  }
+  const surprisal = g.op('Neg', [g.op('Log', [p])]);
+  g.output(maskedMean(g, surprisal, valid), 'float32', ['batch'], 'score');
+  return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), ...metadata } });
+}
+
+export const ngramFamily: Family = {
+  name: 'ngram',
+  description: 'interpolated n-gram language model (Witten-Bell); window score = mean surprisal',
+  train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel {
+    const model = trainNgram(traces, vocabulary, { ...NGRAM_DEFAULTS, ...(opts.order === undefined ? {} : { order: opts.order }) });
+    return {
+      family: 'ngram',
+      vocabulary,
+      scorer: () => new NgramScorer(model),
+      toOnnx: (window, metadata) => ngramToOnnx(model, window, metadata),
+      describe: () => ({ order: model.order, ngrams: model.levels.reduce((s, l) => s + l.keys.length, 0), contexts: model.levels.reduce((s, l) => s + l.contextKeys.length, 0) }),
+    };
+  },
+};

@@ -1,0 +1,214 @@
+// Training a model folder from normal traces.
+//
+// 1. Read the traces; the vocabulary is every syscall name in them (ids from 2).
+// 2. Calibrate by cross-fitting: the traces are dealt into `folds` seeded folds; each fold is
+//    scored by a model trained on the other folds, so every training trace gets a score from
+//    a model that never saw it. A trace's score is the maximum over the daemon's windows of it
+//    (a short trace is one partial window). The threshold is the lowest score that flags at
+//    most `targetFpr` of these held-out normal traces: a per-process false-alarm rate.
+// 3. Train the final model on all traces, export ONNX, write model.onnx, syscalls.csv and
+//    model.json, and check that ONNX Runtime gives the TypeScript scores (within 1e-4).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Abi, ModelCard } from '../core/types.js';
+import { formatMapping } from '../syscalls/mapping.js';
+import { Tokenizer } from '../syscalls/tokenizer.js';
+import { windowsOfTrace } from '../tracker/index.js';
+import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel } from '../detector/model-folder.js';
+import { OnnxClassifier } from '../detector/onnx-classifier.js';
+import { dataHash } from './data-hash.js';
+import { familyByName, FAMILIES } from './families/index.js';
+import type { TrainedModel, WindowScorer } from './families/family.js';
+import { thresholdForFpr } from './metrics.js';
+import { foldsOf } from './random.js';
+import { DataError, readTraces } from './traces.js';
+import { buildMapping, tokenize } from './vocabulary.js';
+
+export const TRAIN_DEFAULTS = {
+  family: 'ngram',
+  window: 256,
+  delta: 128,
+  minWindow: 16,
+  seed: 1,
+  targetFpr: 0.05,
+  folds: 5,
+} as const;
+
+/** Largest difference allowed between ONNX Runtime's and the TypeScript scores. */
+export const PARITY_TOLERANCE = 1e-4;
+
+export type Progress = (phase: string, done: number, total: number) => void;
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  abi?: Abi;
+  family?: string;
+  order?: number;
+  window?: number;
+  delta?: number;
+  minWindow?: number;
+  seed?: number;
+  targetFpr?: number;
+  folds?: number;
+  name?: string;
+  /** Creation time for the card (default: now). */
+  now?: () => Date;
+  progress?: Progress;
+}
+
+export interface TrainResult {
+  card: ModelCard;
+  dir: string;
+  /** Largest |ORT - TypeScript| over the checked windows. */
+  parityMaxDiff: number;
+}
+
+function checkRange(name: string, v: number, min: number, max: number, integer = true): void {
+  if (!Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw new DataError(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${v}`);
+  }
+}
+
+/** A trace's score: the maximum over its windows as the daemon cuts them (short trace: one partial window). */
+export function traceScore(scorer: WindowScorer, tokens: Int32Array, window: number, delta: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const w of windowsOfTrace(tokens, { window, delta, minWindow: 1 })) {
+    const s = scorer.score(w);
+    if (s > max) max = s;
+  }
+  return max;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const familyName = opts.family ?? TRAIN_DEFAULTS.family;
+  const family = familyByName(familyName);
+  if (family === undefined) throw new DataError(`unknown model family "${familyName}"; use one of ${FAMILIES.map((f) => f.name).join(', ')}`);
+  const window = opts.window ?? TRAIN_DEFAULTS.window;
+  const delta = opts.delta ?? TRAIN_DEFAULTS.delta;
+  const minWindow = opts.minWindow ?? Math.min(TRAIN_DEFAULTS.minWindow, window);
+  const seed = opts.seed ?? TRAIN_DEFAULTS.seed;
+  const targetFpr = opts.targetFpr ?? TRAIN_DEFAULTS.targetFpr;
+  const folds = opts.folds ?? TRAIN_DEFAULTS.folds;
+  checkRange('window', window, 2, 65536);
+  checkRange('delta', delta, 1, window);
+  checkRange('min-window', minWindow, 1, window);
+  checkRange('seed', seed, 0, 2 ** 32 - 1);
+  checkRange('target-fpr', targetFpr, 0, 1, false);
+  checkRange('folds', folds, 2, 100);
+  const progress = opts.progress ?? (() => undefined);
+  const started = performance.now();
+
+  const set = await readTraces(opts.data, { ...(opts.abi ? { abi: opts.abi } : {}), onFile: (d, t) => progress('read', d, t) });
+  if (set.traces.length < 2) throw new DataError(`${opts.data} holds ${set.traces.length} trace; training needs at least 2 (one to learn from, one to calibrate the threshold on)`);
+  const mapping = buildMapping(set.traces);
+  if (mapping.size === 0) throw new DataError(`${opts.data}: no trace holds a syscall the ${opts.abi ?? ''} table knows; check --abi`);
+  const tokenizer = Tokenizer.fromMapping(mapping);
+  const vocabulary = tokenizer.vocabulary;
+  const traces = set.traces.map((t) => tokenize(tokenizer, t.calls));
+  const syscalls = traces.reduce((s, t) => s + t.length, 0);
+  const readSeconds = (performance.now() - started) / 1000;
+  const familyOpts = opts.order === undefined ? {} : { order: opts.order };
+  const fit = (part: readonly Int32Array[]): TrainedModel => {
+    try {
+      return family.train(part, vocabulary, familyOpts);
+    } catch (e) {
+      if (e instanceof RangeError) throw new DataError(e.message);
+      throw e;
+    }
+  };
+
+  // Cross-fitted calibration scores.
+  const k = Math.min(folds, traces.length);
+  const fold = foldsOf(traces.length, k, seed);
+  const held = new Float64Array(traces.length);
+  const calStart = performance.now();
+  for (let f = 0; f < k; f++) {
+    const model = fit(traces.filter((_, i) => fold[i] !== f));
+    const scorer = model.scorer();
+    for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = traceScore(scorer, traces[i], window, delta);
+    progress('calibrate', f + 1, k);
+  }
+  const threshold = thresholdForFpr(held, targetFpr);
+  let flagged = 0;
+  for (const s of held) if (s >= threshold) flagged++;
+  const calibrateSeconds = (performance.now() - calStart) / 1000;
+
+  const fitStart = performance.now();
+  const model = fit(traces);
+  const fitSeconds = (performance.now() - fitStart) / 1000;
+  progress('fit', 1, 1);
+  const onnx = model.toOnnx(window, { vocabulary: String(vocabulary) });
+
+  const card: ModelCard = {
+    name: opts.name ?? `${family.name}-${window}`,
+    family: family.name,
+    window,
+    delta,
+    threshold,
+    vocabulary,
+    minWindow,
+    training: {
+      data: opts.data,
+      sha256: await dataHash(set.root, set.files),
+      traces: traces.length,
+      syscalls,
+      abi: opts.abi ?? 'names',
+      seed,
+      targetFpr,
+    },
+    metrics: {
+      ...model.describe(),
+      folds: k,
+      heldOutFpr: flagged / traces.length,
+      readSeconds: round(readSeconds),
+      fitSeconds: round(fitSeconds),
+      calibrateSeconds: round(calibrateSeconds),
+      trainSeconds: round((performance.now() - started) / 1000),
+      modelBytes: onnx.length,
+    },
+    created: (opts.now ?? (() => new Date()))().toISOString(),
+  };
+
+  await mkdir(opts.out, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    throw new DataError(`cannot create the output folder ${opts.out} (${e.code ?? e.message})`);
+  });
+  const writeCard = (): Promise<void> => writeFile(join(opts.out, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(join(opts.out, MODEL_FILE), onnx);
+  await writeFile(join(opts.out, MAPPING_FILE), formatMapping(mapping));
+  await writeCard();
+  const parityMaxDiff = await checkParity(opts.out, model.scorer(), traces, window, delta);
+  card.metrics.parityMaxDiff = parityMaxDiff;
+  await writeCard();
+  progress('write', 1, 1);
+  return { card, dir: opts.out, parityMaxDiff };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/**
+ * Scores up to 512 windows (spread over the traces) with ONNX Runtime from the written folder
+ * and with the TypeScript scorer; throws if they differ by more than PARITY_TOLERANCE.
+ */
+async function checkParity(dir: string, scorer: WindowScorer, traces: readonly Int32Array[], window: number, delta: number): Promise<number> {
+  const sample: Int32Array[] = [];
+  const step = Math.max(1, Math.floor(traces.length / 128));
+  for (let i = 0; i < traces.length && sample.length < 512; i += step) {
+    for (const w of windowsOfTrace(traces[i], { window, delta, minWindow: 1 }).slice(0, 4)) sample.push(w);
+  }
+  const classifier = await OnnxClassifier.open(await loadModel({ dir }), { mode: 'inline', workers: 1 });
+  try {
+    let worst = 0;
+    for (let i = 0; i < sample.length; i += 64) {
+      const batch = sample.slice(i, i + 64);
+      const got = await classifier.score(batch);
+      batch.forEach((w, j) => (worst = Math.max(worst, Math.abs(got[j] - scorer.score(w)))));
+    }
+    if (!(worst <= PARITY_TOLERANCE)) throw new Error(`the exported ONNX graph does not reproduce the trained model (largest score difference ${worst}); this is a bug in the ${dir} export`);
+    return worst;
+  } finally {
+    await classifier.close();
+  }
+}
