@@ -26,8 +26,8 @@ import { buildMapping, tokenize } from './vocabulary.js';
 
 export const TRAIN_DEFAULTS = {
   family: 'ngram',
-  window: 256,
-  delta: 128,
+  window: 1024,
+  delta: 256,
   minWindow: 16,
   seed: 1,
   targetFpr: 0.05,
@@ -41,6 +41,8 @@ export type Progress = (phase: string, done: number, total: number) => void;
 
 export interface TrainOptions {
   data: string;
+  /** How the card names the data (default: `data`); e.g. the path as the user gave it. */
+  dataLabel?: string;
   out: string;
   abi?: Abi;
   family?: string;
@@ -149,7 +151,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     vocabulary,
     minWindow,
     training: {
-      data: opts.data,
+      data: opts.dataLabel ?? opts.data,
       sha256: await dataHash(set.root, set.files),
       traces: traces.length,
       syscalls,

@@ -34,7 +34,7 @@ export const command: CommandModule = {
       .requiredOption('--out <dir>', 'model folder to write (model.onnx, syscalls.csv, model.json)')
       .option('--abi <abi>', 'ABI of numeric syscalls: i386 (ADFA-LD), x86_64, arm64, arm32')
       .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
-      .option('--order <n>', 'n-gram order (ngram: 4, stide: 6)')
+      .option('--order <n>', 'n-gram order (ngram: 6, stide: 6)')
       .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
       .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
       .option('--min-window <n>', 'shortest partial window the daemon scores at process exit', String(TRAIN_DEFAULTS.minWindow))
@@ -49,6 +49,7 @@ export const command: CommandModule = {
         try {
           const result = await train({
             data: resolve(ctx.cwd, flags.data),
+            dataLabel: flags.data,
             out: resolve(ctx.cwd, flags.out),
             ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
             family: flags.family,

@@ -27,7 +27,7 @@ export interface NgramOptions {
   alpha: number;
 }
 
-export const NGRAM_DEFAULTS: NgramOptions = { order: 4, smoothing: 'witten-bell', discount: 0.75, alpha: 0.5 };
+export const NGRAM_DEFAULTS: NgramOptions = { order: 6, smoothing: 'witten-bell', discount: 0.75, alpha: 0.5 };
 
 export interface NgramLevel {
   /** n-gram keys (order k) and their A values. */
