@@ -31,8 +31,8 @@ export interface AlerterOptions {
   throttleMax: number;
   counters: Counters;
   log: Logger;
-  /** Called after an alert or an alert update was queued (wakes the outbox loops). */
-  onQueued?: () => void;
+  /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
+  onQueued?: (alert: Alert) => void;
   clock?: Clock;
   timers?: Timers;
   /** How often folded counts and processes are written and fold windows closed (default 1 s). */
@@ -123,18 +123,17 @@ export class Alerter implements VerdictSink, Lifecycle {
       this.open.set(key, { alert, openedAt: now, sentCount: 1, storedCount: 1 });
       this.o.counters.alerts++;
       this.o.log.warn({ alert: alert.id, binary: alert.process.binary, pid: alert.process.pid, score: alert.score }, 'anomalous process');
+      this.o.onQueued?.(alert);
     });
-    if (this.o.reporters.length > 0) this.o.onQueued?.();
   }
 
   /** Writes folded counts and processes, closes fold windows that ended. Runs on a timer. */
   sweep(): void {
     const now = this.clock.now();
-    let queued = false;
     this.guard('sweep', () => {
       for (const [key, a] of this.open) {
         if (now >= a.openedAt + this.o.throttleWindowMs) {
-          queued = this.close(key) || queued;
+          this.close(key);
         } else if (a.alert.count !== a.storedCount) {
           this.o.store.updateAlert(a.alert, []);
           a.storedCount = a.alert.count;
@@ -142,7 +141,6 @@ export class Alerter implements VerdictSink, Lifecycle {
       }
       this.flushProcesses();
     });
-    if (queued) this.o.onQueued?.();
   }
 
   private arm(): void {
@@ -153,17 +151,17 @@ export class Alerter implements VerdictSink, Lifecycle {
     }, this.sweepMs);
   }
 
-  /** Ends the fold window of `key`; true when a final count was queued. */
-  private close(key: string): boolean {
+  /** Ends the fold window of `key`, storing and queuing its final count if it grew. */
+  private close(key: string): void {
     const a = this.open.get(key);
-    if (!a) return false;
+    if (!a) return;
     this.open.delete(key);
     if (a.alert.count !== a.sentCount) {
       this.o.store.updateAlert(a.alert, this.o.reporters);
-      return this.o.reporters.length > 0;
+      this.o.onQueued?.(a.alert);
+    } else if (a.alert.count !== a.storedCount) {
+      this.o.store.updateAlert(a.alert, []);
     }
-    if (a.alert.count !== a.storedCount) this.o.store.updateAlert(a.alert, []);
-    return false;
   }
 
   private makeAlert(v: Verdict, now: number): Alert {

@@ -16,7 +16,7 @@ async function setup(extra: { throttleMax?: number; threshold?: number } = {}) {
   const store = new SqliteStore({ path: ':memory:', clock: time });
   await store.start();
   const counters = new Counters();
-  let queued = 0;
+  const queued: number[] = [];
   const alerter = new Alerter({
     store,
     reporters: ['mqtt', 'ntfy'],
@@ -27,7 +27,7 @@ async function setup(extra: { throttleMax?: number; threshold?: number } = {}) {
     throttleMax: extra.throttleMax ?? 100,
     counters,
     log: silentLogger(),
-    onQueued: () => queued++,
+    onQueued: (a) => queued.push(a.count),
     clock: time,
     timers: time,
   });
@@ -69,7 +69,7 @@ void test('an alert has the documented JSON and is queued for every reporter at 
   });
   assert.deepEqual(t.payloads('mqtt'), [a]);
   assert.deepEqual(t.payloads('ntfy'), [a]);
-  assert.equal(t.queued(), 1);
+  assert.deepEqual(t.queued(), [1]);
   assert.ok(t.store.getProcess('exec-7'), 'the process is stored before its alert');
   await t.alerter.stop();
   await t.store.stop();
@@ -97,6 +97,7 @@ void test('a burst from one binary becomes one alert with a count; the final cou
     [stored.id, 5, 0.9],
   ]);
   assert.equal(t.alerter.openAlerts, 0);
+  assert.deepEqual(t.queued(), [1, 5], 'reporters were woken for the alert and its final count');
   // After the window a new burst is a new alert.
   t.verdict(makeProcess(1), 0.7);
   assert.equal(t.store.listAlerts(0, 10).length, 2);

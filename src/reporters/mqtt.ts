@@ -1,0 +1,227 @@
+// MQTT reporter: the one file that talks to mqtt.js.
+// - `<prefix>/<node>/status`: `online` retained on every connect; Last Will `offline`
+//   retained; `offline` published before a clean disconnect.
+// - `<prefix>/<node>/alert`: outbox messages, QoS 1, not retained; delivered = PUBACK.
+//   The outbox is the only queue: each connection is a fresh mqtt.js client, and when it
+//   drops, sends waiting for a PUBACK fail and their rows are sent again on the next
+//   connection (a message whose PUBACK was lost may arrive twice, with the same id).
+// - `<prefix>/<node>/stats`: counters every `statsIntervalMs`, QoS 0.
+// Reconnects with capped exponential backoff and jitter (mqtt.js's fixed period is off).
+// Nothing is published while disconnected (mqtt.js would queue it in memory).
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../core/logger.js';
+import { systemClock, type Clock, type Lifecycle } from '../core/types.js';
+import { Backoff, delay, systemTimers, type BackoffOptions, type Timers } from '../sources/backoff.js';
+import type { OutboxMessage } from '../store/store.js';
+import { encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind } from './mqtt-topics.js';
+import type { Reporter, SendResult } from './reporter.js';
+import { topicSegment } from './sanitize.js';
+
+export interface MqttReporterOptions {
+  /** mqtt://, mqtts://, tcp://, ssl://, ws:// or wss:// URL. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** PEM files (ARGOS_MQTT_CA, ARGOS_MQTT_CERT, ARGOS_MQTT_KEY), read at start. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  prefix: string;
+  node: string;
+  log: Logger;
+  /** Counters and outbox depth for the stats topic; no stats when absent. */
+  stats?: () => Omit<StatsPayload, 'node' | 'time' | 'uptime'>;
+  statsIntervalMs?: number;
+  clock?: Clock;
+  timers?: Timers;
+  /** Reconnect delays (default 1 s doubling to 2 min, half jitter). */
+  backoff?: BackoffOptions;
+  keepaliveSeconds?: number;
+  connectTimeoutMs?: number;
+  /** How long stop() waits for `offline` to be acknowledged. */
+  stopTimeoutMs?: number;
+  /** A send without PUBACK after this long is given up and retried (default 30 s). */
+  ackTimeoutMs?: number;
+}
+
+/** Readable problem with the MQTT settings (unreadable TLS file). */
+export class MqttConfigError extends Error {}
+
+export class MqttReporter implements Reporter, Lifecycle {
+  readonly name = 'mqtt';
+  readonly maxInFlight = 16;
+  private client: MqttClient | undefined;
+  private readonly timers: Timers;
+  private readonly clock: Clock;
+  private readonly backoff: Backoff;
+  private readonly readyCallbacks: (() => void)[] = [];
+  private reconnectTimer: unknown;
+  private statsTimer: unknown;
+  private stopping = false;
+  private startedAt = 0;
+  private connects = 0;
+
+  constructor(private readonly o: MqttReporterOptions) {
+    this.timers = o.timers ?? systemTimers;
+    this.clock = o.clock ?? systemClock;
+    this.backoff = new Backoff({ initialMs: 1000, maxMs: 120_000, ...o.backoff });
+  }
+
+  topic(kind: TopicKind): string {
+    return topicFor(this.o.prefix, this.o.node, kind);
+  }
+
+  /** True while connected to the broker. */
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Successful connections since start (1 = never reconnected). */
+  get connections(): number {
+    return this.connects;
+  }
+
+  onReady(callback: () => void): void {
+    this.readyCallbacks.push(callback);
+  }
+
+  /** Starts connecting in the background; resolves at once (the broker may be down). */
+  async start(): Promise<void> {
+    if (this.client) return;
+    this.stopping = false;
+    this.startedAt = this.clock.now();
+    this.options = this.clientOptions();
+    this.connect();
+  }
+
+  private options: IClientOptions = {};
+
+  private connect(): void {
+    const client = mqtt.connect(this.o.url, this.options);
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.once('close', () => this.onClose(client));
+    client.on('error', (e) => this.o.log.warn({ broker: this.safeUrl(), reason: e.message }, 'MQTT error'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping || (this.client === undefined && this.reconnectTimer === undefined)) return;
+    this.stopping = true;
+    if (this.reconnectTimer !== undefined) this.timers.clearTimeout(this.reconnectTimer);
+    if (this.statsTimer !== undefined) this.timers.clearTimeout(this.statsTimer);
+    this.reconnectTimer = undefined;
+    this.statsTimer = undefined;
+    const client = this.client;
+    if (!client) return;
+    const limit = this.o.stopTimeoutMs ?? 2000;
+    if (client.connected) {
+      const sent = this.publish('status', 'offline').catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish MQTT offline status'));
+      const timeout = new AbortController();
+      await Promise.race([sent, delay(limit, this.timers, timeout.signal)]);
+      timeout.abort();
+    }
+    // end(true) fails sends still waiting for a PUBACK: their rows stay pending for next time.
+    await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    this.client = undefined;
+    this.o.log.info({ broker: this.safeUrl() }, 'MQTT disconnected');
+  }
+
+  async send(message: OutboxMessage): Promise<SendResult> {
+    const client = this.client;
+    if (!client || !client.connected || this.stopping) return { kind: 'retry', reason: 'not connected to the MQTT broker' };
+    return new Promise((resolve) => {
+      const timer = this.timers.setTimeout(() => resolve({ kind: 'retry', reason: 'no PUBACK in time' }), this.o.ackTimeoutMs ?? 30_000);
+      client.publish(this.topic('alert'), message.payload, TOPIC_OPTIONS.alert, (err) => {
+        this.timers.clearTimeout(timer);
+        resolve(err ? { kind: 'retry', reason: err.message } : { kind: 'delivered' });
+      });
+    });
+  }
+
+  /** Publishes one typed message; resolves on PUBACK (QoS 1) or once written (QoS 0). */
+  publish<K extends TopicKind>(kind: K, payload: MqttTopicPayloads[K]): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error('MQTT is not started'));
+    return new Promise((resolve, reject) => {
+      client.publish(this.topic(kind), encodePayload(kind, payload), TOPIC_OPTIONS[kind], (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private clientOptions(): IClientOptions {
+    const status = this.topic('status');
+    const options: IClientOptions = {
+      clientId: `argos-${topicSegment(this.o.node)}-${randomBytes(4).toString('hex')}`,
+      clean: true,
+      keepalive: this.o.keepaliveSeconds ?? 30,
+      connectTimeout: this.o.connectTimeoutMs ?? 10_000,
+      reconnectPeriod: 0,
+      will: { topic: status, payload: Buffer.from(encodePayload('status', 'offline')), qos: TOPIC_OPTIONS.status.qos, retain: TOPIC_OPTIONS.status.retain },
+    };
+    if (this.o.username !== undefined) options.username = this.o.username;
+    if (this.o.password !== undefined) options.password = this.o.password;
+    if (this.o.caFile !== undefined) options.ca = readPem(this.o.caFile, 'ARGOS_MQTT_CA');
+    if (this.o.certFile !== undefined) options.cert = readPem(this.o.certFile, 'ARGOS_MQTT_CERT');
+    if (this.o.keyFile !== undefined) options.key = readPem(this.o.keyFile, 'ARGOS_MQTT_KEY');
+    return options;
+  }
+
+  private onConnect(): void {
+    this.connects++;
+    this.backoff.reset();
+    this.o.log.info({ broker: this.safeUrl(), connections: this.connects }, 'MQTT connected');
+    this.publish('status', 'online').catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish MQTT status'));
+    if (this.o.stats && this.statsTimer === undefined) this.armStats();
+    for (const cb of this.readyCallbacks) cb();
+  }
+
+  private onClose(client: MqttClient): void {
+    if (this.stopping || client !== this.client) return;
+    // Drop this client with everything it holds: its unacknowledged sends fail now and
+    // stay pending in the outbox.
+    client.removeAllListeners('connect');
+    client.on('error', () => undefined);
+    client.end(true);
+    this.client = undefined;
+    const wait = this.backoff.next();
+    this.o.log.warn({ broker: this.safeUrl(), retryInMs: wait, attempt: this.backoff.attempts }, 'MQTT connection lost or refused; will reconnect');
+    this.reconnectTimer = this.timers.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stopping) this.connect();
+    }, wait);
+  }
+
+  private armStats(): void {
+    this.statsTimer = this.timers.setTimeout(() => {
+      this.statsTimer = undefined;
+      if (this.stopping) return;
+      if (this.connected && this.o.stats) {
+        const now = this.clock.now();
+        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((now - this.startedAt) / 1000), ...this.o.stats() };
+        this.publish('stats', payload).catch(() => undefined);
+      }
+      this.armStats();
+    }, this.o.statsIntervalMs ?? 60_000);
+  }
+
+  /** The broker URL without credentials, for logs. */
+  private safeUrl(): string {
+    try {
+      const u = new URL(this.o.url);
+      u.username = '';
+      u.password = '';
+      return u.toString();
+    } catch {
+      return '(invalid URL)';
+    }
+  }
+}
+
+function readPem(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new MqttConfigError(`${setting}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and its permissions`);
+  }
+}
