@@ -1,14 +1,16 @@
 // Tetragon JSON lines → syscall tokens, exec and exit events for an EventHandler.
 //
 // Hot path. A raw_syscalls/sys_enter tracepoint line is read without JSON.parse: the few
-// fields needed (exec_id, pid, the syscall argument) are found with startsWith/indexOf at the
-// places Tetragon's encoder puts them. The fast path accepts a line only when all of this holds:
+// fields needed (exec_id, pid, the syscall argument) are found where Tetragon's encoder puts
+// them, with sticky regular expressions (native code) checking the structure around each one.
+// The fast path accepts a line only when all of this holds:
 //   - it starts with `{"process_tracepoint":{"process":{` and the process begins with a
-//     well-formed `"exec_id":"…"` (printable ASCII, no escapes) and/or `"pid":<digits>`;
+//     well-formed `"exec_id":"…"` (printable ASCII, no escapes, so its text is its value)
+//     and/or `"pid":<digits>`;
 //   - the first `"args":[` after the pid is preceded by `},"subsys":"raw_syscalls","event":"sys_enter",`
 //     (a `}` closing the process or parent object) and holds a well-formed `syscall_id`
-//     (`{"id":N,"abi":"…"}`, id omitted when 0), `long_arg` or `size_arg` (quoted or plain
-//     digits) closed by `}]` and followed by `,` or `}`;
+//     (`{"id":N,"abi":"…"}`, id omitted when 0, abi one we have a table for), `long_arg` or
+//     `size_arg` (quoted or plain digits), closed by `}]` and followed by `,` or `}`;
 //   - the line ends with `,"time":"<RFC 3339 characters>"}` (so the outer object is closed:
 //     a line cut short anywhere fails here);
 //   - `{"process_` does not occur again (two half-written lines joined into one fail here).
@@ -17,7 +19,8 @@
 // What the fast path does not check: the bytes it skips inside the process and parent objects
 // and between `args` and `time`. Damage confined to those (not produced by truncation or by
 // joined lines, which the checks above catch) is not detected; the fields read are exact.
-// Exec and exit lines are rare and always go through JSON.parse.
+// Full validation would cost a pass over every byte (about what JSON.parse costs), which is
+// several times the budget of this path. Exec and exit lines always go through JSON.parse.
 import type { Abi, EventHandler, LineSink } from '../core/types.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
@@ -50,17 +53,17 @@ export function nativeAbiOf(arch: string = process.arch): Abi {
 }
 
 const TP_PREFIX = '{"process_tracepoint":{"process":{';
-const EXEC_ID = '"exec_id":"';
-const PID = '"pid":';
-const SUBSYS = '"subsys":"raw_syscalls"';
-const EVENT = '"event":"sys_enter"';
-const ARGS_KEY = '"args":';
-const SYSCALL_ID = 'syscall_id":{';
-const LONG_ARG = 'long_arg":';
-const SIZE_ARG = 'size_arg":';
-const ID = '"id":';
+/** Where exec_id's value starts when it is the first field of the process. */
+const EXEC_ID_AT = TP_PREFIX.length + '"exec_id":"'.length;
+/** Prefix, optional exec_id (printable ASCII without `"` or `\\`: its text is its value), pid. */
+const HEAD = /\{"process_tracepoint":\{"process":\{(?:"exec_id":"[\x20\x21\x23-\x5b\x5d-\x7e]+", ?)?"pid":\d{1,10}(?=[,}])/y;
+/** At the `[` of args: what precedes it, and the whole syscall argument up to `}]` and `,` or `}`. */
+const ARGS =
+  /(?<=\}, ?"subsys":"raw_syscalls", ?"event":"sys_enter", ?"args":)\[\{"(?:syscall_id":\{(?:"id":\d{1,10}(?:, ?(?="abi"))?)?(?:"abi":"(?:x64|arm64|i386|arm32)")?\}|(?:long|size)_arg":(?:"\d{1,10}"|\d{1,10}))\}\](?=[,}])/y;
+const TIME_KEY = ',"time":';
+const SYSCALL_ID_LEN = 'syscall_id":{'.length;
+const ARG_LEN = 'long_arg":'.length;
 const ABI = '"abi":"';
-const TIME = '"time":';
 const EVENT_START = '{"process_';
 const EXEC_PREFIX = '{"process_exec":';
 const EXIT_PREFIX = '{"process_exit":';
@@ -70,38 +73,24 @@ const IGNORED_PREFIXES = ['{"process_kprobe":{', '{"process_uprobe":{', '{"proce
 
 const C_QUOTE = 34;
 const C_COMMA = 44;
+const C_COLON = 58;
 const C_SPACE = 32;
 const C_0 = 48;
 const C_9 = 57;
 const C_BRACE_OPEN = 123;
 const C_BRACE_CLOSE = 125;
-const C_BRACKET_CLOSE = 93;
-const C_BACKSLASH = 92;
 
-/** Index after `,` and one optional space at `i`, or -1. */
-function comma(line: string, i: number): number {
-  if (line.charCodeAt(i) !== C_COMMA) return -1;
-  return line.charCodeAt(i + 1) === C_SPACE ? i + 2 : i + 1;
-}
-
-/** Index of the `,` that ends at `i` (`,` or `, `), or -1. */
-function commaBefore(line: string, i: number): number {
+/** True when `,"time":` (or `, "time":`) ends right before `at`. */
+function isTimeKeyBefore(line: string, at: number): boolean {
+  let i = at - 1;
+  for (let k = TIME_KEY.length - 1; k > 0; k--, i--) if (line.charCodeAt(i) !== TIME_KEY.charCodeAt(k)) return false;
   if (line.charCodeAt(i) === C_SPACE) i--;
-  return line.charCodeAt(i) === C_COMMA ? i : -1;
+  return line.charCodeAt(i) === C_COMMA;
 }
 
 /** Characters of an RFC 3339 time: digits, T, Z, :, ., +, -. */
 function isTimeChar(c: number): boolean {
   return (c >= C_0 && c <= C_9) || c === 84 || c === 90 || c === 58 || c === 46 || c === 43 || c === 45;
-}
-
-/** True when line[s, q) is a JSON string body whose text is its value (printable ASCII, no escapes). */
-function plainString(line: string, s: number, q: number): boolean {
-  for (let i = s; i < q; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === C_BACKSLASH) return false;
-  }
-  return true;
 }
 
 export class Parser implements LineSink {
@@ -116,8 +105,6 @@ export class Parser implements LineSink {
   private readonly arm32: Int32Array;
   private readonly badLines: RateLimitedLog;
   private readonly unknownLog: RateLimitedLog;
-  /** The key of the previous syscall line: consecutive calls of one process reuse the string. */
-  private lastKey = '';
 
   constructor(opts: ParserOptions) {
     this.handler = opts.handler;
@@ -137,7 +124,8 @@ export class Parser implements LineSink {
   /** One event line (no trailing newline). Never throws on bad input. */
   line(line: string): void {
     this.counters.events++;
-    if (line.startsWith(TP_PREFIX)) {
+    // `{"process_t…`: worth trying the fast path (which checks the whole prefix itself).
+    if (line.charCodeAt(10) === 116 && line.charCodeAt(0) === C_BRACE_OPEN) {
       if (this.tracepointFast(line)) return;
     } else if (!line.startsWith(EXEC_PREFIX) && !line.startsWith(EXIT_PREFIX) && this.ignoredFast(line)) {
       this.counters.ignored++;
@@ -163,115 +151,68 @@ export class Parser implements LineSink {
 
   /** The fast path (see the header). Returns false to hand the line to the slow path. */
   private tracepointFast(line: string): boolean {
-    let p = TP_PREFIX.length;
+    // Sticky regular expressions run as native code; they check the structure around each
+    // field read, and plain charCodeAt reads the values once the structure is known.
+    HEAD.lastIndex = 0;
+    if (!HEAD.test(line)) return false;
+    const pidEnd = HEAD.lastIndex;
     let key: string | undefined;
-    if (line.startsWith(EXEC_ID, p)) {
-      const s = p + EXEC_ID.length;
-      const last = this.lastKey;
-      let q: number;
-      if (last.length > 0 && line.charCodeAt(s + last.length) === C_QUOTE && line.startsWith(last, s)) {
-        key = last;
-        q = s + last.length;
-      } else {
-        q = line.indexOf('"', s);
-        if (q <= s || !plainString(line, s, q)) return false;
-        key = line.slice(s, q);
-      }
-      p = comma(line, q + 1);
-      if (p < 0 || !line.startsWith(PID, p)) return false;
-    } else if (!line.startsWith(PID, p)) {
-      return false;
+    if (line.charCodeAt(TP_PREFIX.length + 1) === 101 /* e: exec_id, not pid */) {
+      key = line.slice(EXEC_ID_AT, line.indexOf('"', EXEC_ID_AT));
     }
-    p += PID.length;
-    let pid = 0;
-    const pidStart = p;
-    for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9 && p - pidStart < 10; c = line.charCodeAt(++p)) pid = pid * 10 + (c - C_0);
-    if (p === pidStart || (line.charCodeAt(p) !== C_COMMA && line.charCodeAt(p) !== C_BRACE_CLOSE)) return false;
 
-    // `"args":[` is the first `[` that follows `"args":` (`[` is rare, so indexOf is quick),
-    // then `},"subsys":"raw_syscalls","event":"sys_enter",` is checked right before it.
-    let a = line.indexOf('[', p);
-    while (a >= 0 && !(line.startsWith(ARGS_KEY, a - ARGS_KEY.length) && line.charCodeAt(a - ARGS_KEY.length - 1) !== C_BACKSLASH)) a = line.indexOf('[', a + 1);
-    if (a < 0) return false;
-    let b = commaBefore(line, a - ARGS_KEY.length - 1) - EVENT.length;
-    if (b < 0 || !line.startsWith(EVENT, b)) return false;
-    b = commaBefore(line, b - 1) - SUBSYS.length;
-    if (b < p || !line.startsWith(SUBSYS, b)) return false;
-    b = commaBefore(line, b - 1);
-    if (b < 0 || line.charCodeAt(b - 1) !== C_BRACE_CLOSE) return false;
-    p = a + 1;
-    if (line.charCodeAt(p) !== C_BRACE_OPEN || line.charCodeAt(p + 1) !== C_QUOTE) return false;
-    p += 2;
+    // `"args":[` is the first `[` that follows `"args":` (`[` is rare, so indexOf is quick).
+    let a = line.indexOf('[', pidEnd);
+    for (;;) {
+      if (a < 0) return false;
+      ARGS.lastIndex = a;
+      if (ARGS.test(line)) break;
+      if (line.charCodeAt(a - 1) === C_COLON && line.charCodeAt(a - 2) === C_QUOTE && line.charCodeAt(a - 3) === 115 /* s */) return false;
+      a = line.indexOf('[', a + 1);
+    }
+    const argsEnd = ARGS.lastIndex;
 
-    let table: Int32Array;
+    // The structure is known to be right: read the number and the ABI.
+    let p = a + 3;
+    let table = this.nativeTable;
     let id = 0;
-    if (line.startsWith(SYSCALL_ID, p)) {
-      p += SYSCALL_ID.length;
-      table = this.nativeTable;
-      if (line.startsWith(ID, p)) {
-        p += ID.length;
-        const d = p;
-        for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9 && p - d < 10; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
-        if (p === d) return false;
-        if (line.charCodeAt(p) === C_COMMA) {
-          p = comma(line, p);
-          if (!line.startsWith(ABI, p)) return false;
-        }
+    if (line.charCodeAt(p + 1) === 121 /* y: syscall_id */) {
+      p += SYSCALL_ID_LEN;
+      if (line.charCodeAt(p + 1) === 105 /* i: "id" */) {
+        p += 5;
+        for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
+        if (line.charCodeAt(p) === C_COMMA) p += line.charCodeAt(p + 1) === C_SPACE ? 2 : 1;
       }
-      if (line.startsWith(ABI, p)) {
-        p += ABI.length;
-        if (line.startsWith('x64"', p)) {
-          table = this.x64;
-          p += 4;
-        } else if (line.startsWith('arm64"', p)) {
-          table = this.arm64;
-          p += 6;
-        } else if (line.startsWith('i386"', p)) {
-          table = this.i386;
-          p += 5;
-        } else if (line.startsWith('arm32"', p)) {
-          table = this.arm32;
-          p += 6;
-        } else {
-          return false; // an ABI we have no table for: the slow path counts it
-        }
-      }
-      if (line.charCodeAt(p) !== C_BRACE_CLOSE) return false;
-      p++;
-    } else if (line.startsWith(LONG_ARG, p) || line.startsWith(SIZE_ARG, p)) {
-      p += LONG_ARG.length;
-      table = this.nativeTable;
-      const quoted = line.charCodeAt(p) === C_QUOTE;
-      if (quoted) p++;
-      const d = p;
-      for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9 && p - d < 10; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
-      if (p === d) return false;
-      if (quoted) {
-        if (line.charCodeAt(p) !== C_QUOTE) return false;
-        p++;
+      if (line.charCodeAt(p) === C_QUOTE) {
+        // "abi":" then x64 | arm64 | i386 | arm32
+        const c = line.charCodeAt(p + 7);
+        table = c === 120 ? this.x64 : c === 105 ? this.i386 : line.charCodeAt(p + 10) === 54 ? this.arm64 : this.arm32;
       }
     } else {
-      return false;
+      p += ARG_LEN; // long_arg": or size_arg":
+      if (line.charCodeAt(p) === C_QUOTE) p++;
+      for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
     }
-    if (line.charCodeAt(p) !== C_BRACE_CLOSE || line.charCodeAt(p + 1) !== C_BRACKET_CLOSE) return false;
-    p += 2;
-    const after = line.charCodeAt(p);
-    if (after !== C_COMMA && after !== C_BRACE_CLOSE) return false;
 
     // The outer object is closed by `,"time":"…"}` at the very end.
     let e = line.length - 1;
-    while (e > p && line.charCodeAt(e) <= C_SPACE) e--;
+    while (e > argsEnd && line.charCodeAt(e) <= C_SPACE) e--;
     if (line.charCodeAt(e) !== C_BRACE_CLOSE || line.charCodeAt(e - 1) !== C_QUOTE) return false;
     let t = e - 2;
-    while (t > p && isTimeChar(line.charCodeAt(t))) t--;
-    if (line.charCodeAt(t) !== C_QUOTE || !line.startsWith(TIME, t - TIME.length)) return false;
-    let c = t - TIME.length - 1;
-    if (line.charCodeAt(c) === C_SPACE) c--;
-    if (line.charCodeAt(c) !== C_COMMA) return false;
-    if (line.indexOf(EVENT_START, 1) >= 0) return false;
+    while (t > argsEnd && isTimeChar(line.charCodeAt(t))) t--;
+    if (e - t < 3 || line.charCodeAt(t) !== C_QUOTE || !isTimeKeyBefore(line, t)) return false;
+    // A second event start means two half-written lines were joined.
+    for (let i = line.indexOf('{"p', EXEC_ID_AT); i >= 0; i = line.indexOf('{"p', i + 3)) {
+      if (line.charCodeAt(i + 9) === 95 /* _ */ && line.charCodeAt(i + 3) === 114 /* r */) return false;
+    }
 
-    if (key === undefined) key = `pid:${pid}`;
-    else this.lastKey = key;
+    if (key === undefined) {
+      let pid = 0;
+      let d = pidEnd - 1;
+      while (line.charCodeAt(d - 1) >= C_0 && line.charCodeAt(d - 1) <= C_9) d--;
+      for (; d < pidEnd; d++) pid = pid * 10 + (line.charCodeAt(d) - C_0);
+      key = `pid:${pid}`;
+    }
     this.deliver(key, id < table.length ? table[id] : NOT_A_SYSCALL, id, line);
     return true;
   }

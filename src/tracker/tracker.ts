@@ -60,6 +60,8 @@ export class Tracker implements EventHandler {
   /** Most recently seen. */
   private tail: Proc | undefined;
   private warnedWide = false;
+  /** The process of the previous syscall (cleared when it is removed). */
+  private last: Proc | undefined;
 
   constructor(opts: TrackerOptions) {
     for (const k of ['window', 'delta', 'minWindow', 'maxProcesses'] as const) {
@@ -83,7 +85,8 @@ export class Tracker implements EventHandler {
   }
 
   syscall(key: string, token: number, line: string): void {
-    let p = this.procs.get(key);
+    // Calls come in bursts from one thread: the previous process is checked before the map.
+    let p = this.last !== undefined && this.last.key === key ? this.last : this.procs.get(key);
     if (p === undefined) {
       p = this.add(key, processInfoFromLine(line) ?? fallbackInfo(key));
     } else if (p !== this.tail) {
@@ -102,6 +105,7 @@ export class Tracker implements EventHandler {
       ring[n % w] = token;
     }
     p.count = n + 1;
+    this.last = p;
     const since = p.since + 1;
     if (n + 1 === w || (n + 1 > w && since === this.delta)) {
       this.emit(p, false);
@@ -132,7 +136,7 @@ export class Tracker implements EventHandler {
   flush(): void {
     for (let p = this.head; p !== undefined; p = p.next) this.finish(p);
     this.procs.clear();
-    this.head = this.tail = undefined;
+    this.head = this.tail = this.last = undefined;
   }
 
   private finish(p: Proc): void {
@@ -200,6 +204,7 @@ export class Tracker implements EventHandler {
     if (next !== undefined) next.prev = prev;
     else this.tail = prev;
     p.prev = p.next = undefined;
+    if (this.last === p) this.last = undefined;
     this.procs.delete(p.key);
   }
 
