@@ -8,4 +8,5 @@ export const COMMANDS: readonly Loader[] = [
   () => import('./config.js'),
   () => import('./train.js'),
   () => import('./evaluate.js'),
+  () => import('./doctor.js'),
 ];
