@@ -1,7 +1,7 @@
 // Per-process sliding windows of syscall tokens (DESIGN.md "Tracker").
 //
 // Each process (key: exec_id, or `pid:<n>`) has a ring of its last `window` tokens. The ring
-// starts small and doubles up to `window`, so short-lived processes stay cheap. The first
+// starts small and grows (×8) up to `window`, so short-lived processes stay cheap. The first
 // window is cut when `window` calls have arrived, then one every `delta` new calls. At exit a
 // process that never filled a window emits what it has (if at least `minWindow` calls), and
 // one that did emits its last `window` calls if any arrived since its last window. Processes
@@ -21,7 +21,7 @@ export interface TrackerOptions {
   counters: Counters;
   clock: Clock;
   log: Logger;
-  /** Ring capacity a new process starts with (grows by doubling up to `window`). Default 32. */
+  /** Ring capacity a new process starts with (grows ×8 up to `window`). Default 32. */
   initialCapacity?: number;
 }
 
@@ -218,7 +218,8 @@ export class Tracker implements EventHandler {
 }
 
 function grow(ring: Ring, max: number): Ring {
-  const bigger = new Uint16Array(Math.min(max, ring.length * 2));
+  // ×8 steps (32, 256, 2048, …): few reallocations, so little heap left fragmented by freed rings.
+  const bigger = new Uint16Array(Math.min(max, ring.length * 8));
   bigger.set(ring);
   return bigger;
 }
