@@ -23,7 +23,8 @@ export const ASSETS = ['models/default', 'models/demo', 'config/tetragon'] as co
 
 /** The slice of Bun's build API used here (the script runs under Bun; tsc checks it with Node's types). */
 interface BunPluginBuilder {
-  onLoad(opts: { filter: RegExp }, fn: (args: { path: string }) => { contents: string; loader: 'js' | 'ts' }): void;
+  onResolve(opts: { filter: RegExp }, fn: (args: { path: string }) => { path: string; namespace: string }): void;
+  onLoad(opts: { filter: RegExp; namespace?: string }, fn: (args: { path: string }) => { contents: string; loader: 'js' | 'ts' }): void;
 }
 interface BunApi {
   version: string;
@@ -31,7 +32,6 @@ interface BunApi {
     entrypoints: string[];
     compile: { target: string; outfile: string };
     plugins: { name: string; setup(build: BunPluginBuilder): void }[];
-    external: string[];
     minify: { whitespace: boolean; syntax: boolean; identifiers: boolean };
     sourcemap: 'none' | 'inline' | 'linked';
     bytecode?: boolean;
@@ -152,6 +152,23 @@ function ortBindingPlugin(genDir: string) {
   };
 }
 
+/** Packages only the Node runtime uses (the binary has bun:sqlite): a stub that says so if called. */
+const NODE_ONLY = ['better-sqlite3'];
+
+function nodeOnlyStubPlugin() {
+  const filter = new RegExp(`^(${NODE_ONLY.map((n) => n.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'argos-node-only',
+    setup(build: BunPluginBuilder) {
+      build.onResolve({ filter }, ({ path }) => ({ path, namespace: 'argos-node-only' }));
+      build.onLoad({ filter: /.*/, namespace: 'argos-node-only' }, ({ path }) => ({
+        contents: `export default function unavailable() { throw new Error(${lit(`${path} is for Node; this binary uses bun:sqlite`)}); }\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export interface BuildResult {
   arch: Arch;
   file: string;
@@ -184,9 +201,7 @@ export async function buildBinary(bun: BunApi, arch: Arch, opts: BuildOptions = 
   const result = await bun.build({
     entrypoints: [entry],
     compile: { target: `bun-linux-${arch}`, outfile: file },
-    plugins: [ortBindingPlugin(genDir)],
-    // The Node SQLite driver; the binary uses bun:sqlite.
-    external: ['better-sqlite3'],
+    plugins: [ortBindingPlugin(genDir), nodeOnlyStubPlugin()],
     minify: { whitespace: true, syntax: true, identifiers: false },
     sourcemap: 'none',
     format: 'esm',
