@@ -16,7 +16,7 @@ interface TrainFlags {
   order?: string;
   window: string;
   delta: string;
-  minWindow: string;
+  minWindow?: string;
   seed: string;
   targetFpr: string;
   folds: string;
@@ -37,7 +37,7 @@ export const command: CommandModule = {
       .option('--order <n>', 'n-gram order (ngram: 6, stide: 6)')
       .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
       .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
-      .option('--min-window <n>', 'shortest partial window the daemon scores at process exit', String(TRAIN_DEFAULTS.minWindow))
+      .option('--min-window <n>', `shortest partial window the daemon scores at process exit (default: ${TRAIN_DEFAULTS.minWindow}, at most the window)`)
       .option('--seed <n>', 'seed of the calibration folds', String(TRAIN_DEFAULTS.seed))
       .option('--target-fpr <rate>', 'share of held-out normal processes allowed to raise an alert; sets the threshold', String(TRAIN_DEFAULTS.targetFpr))
       .option('--folds <n>', 'cross-fitting folds for the threshold calibration', String(TRAIN_DEFAULTS.folds))
@@ -56,7 +56,7 @@ export const command: CommandModule = {
             ...(flags.order === undefined ? {} : { order: numberFlag('--order', flags.order) }),
             window: numberFlag('--window', flags.window),
             delta: numberFlag('--delta', flags.delta),
-            minWindow: numberFlag('--min-window', flags.minWindow),
+            ...(flags.minWindow === undefined ? {} : { minWindow: numberFlag('--min-window', flags.minWindow) }),
             seed: numberFlag('--seed', flags.seed),
             targetFpr: numberFlag('--target-fpr', flags.targetFpr),
             folds: numberFlag('--folds', flags.folds),

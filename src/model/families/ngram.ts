@@ -7,8 +7,9 @@
 // with T(ctx) the number of distinct followers of ctx; an unseen context has A = 0, B = 1.
 // Context never reaches before the window's first call (a window is scored on its own), so
 // padding cannot change a window's score. A window's score is the mean surprisal
-// -ln P(w | ctx) over its calls. The unknown token (1) is never seen in training: its
-// probability is the unigram floor alpha / (N + alpha (V - 1)), a bounded surprisal.
+// -ln P(w | ctx) over its calls, each capped at the surprisal of the unknown token (1) without
+// context, -ln(alpha / (N + alpha (V - 1))): an unknown call (never seen in training) counts
+// as the most suspicious call there is, but one call cannot swamp a window.
 //
 // Keys: an n-gram (t_{i-k+1} .. t_i) is the number sum_j t_{i-j} V^j (base V, exact), the
 // context the same without t_i. The ONNX graph computes the same keys in int64 and looks
@@ -46,6 +47,8 @@ export interface NgramModel {
   unigram: Float64Array;
   /** Levels for orders 2..order. */
   levels: NgramLevel[];
+  /** Largest surprisal a call can add: that of an unknown call without context. */
+  cap: number;
 }
 
 /** Trains on whole traces of tokens (tokens >= 2; 1 = unknown is counted like any token). */
@@ -95,7 +98,7 @@ export function trainNgram(traces: readonly Int32Array[], vocabulary: number, op
     });
     levels.push({ keys, mass, contextKeys, backoff });
   }
-  return { family: 'ngram', order: opts.order, vocabulary: V, unigram, levels };
+  return { family: 'ngram', order: opts.order, vocabulary: V, unigram, levels, cap: -Math.log(Math.fround(unigram[1])) };
 }
 
 /** Lookup tables of a model, built once for scoring in TypeScript (values rounded as in ONNX). */
@@ -103,8 +106,10 @@ export class NgramScorer implements WindowScorer {
   private readonly mass: Map<number, number>[];
   private readonly backoff: Map<number, number>[];
   private readonly unigram: Float32Array;
+  private readonly cap: number;
 
   constructor(readonly model: NgramModel) {
+    this.cap = Math.fround(model.cap);
     this.unigram = Float32Array.from(model.unigram);
     this.mass = model.levels.map((l) => new Map(l.keys.map((k, i) => [k, Math.fround(l.mass[i])])));
     this.backoff = model.levels.map((l) => new Map(l.contextKeys.map((k, i) => [k, Math.fround(l.backoff[i])])));
@@ -129,7 +134,7 @@ export class NgramScorer implements WindowScorer {
         if (b === undefined) continue; // unseen context: A = 0, B = 1
         p = (this.mass[level].get(ctx * V + w) ?? 0) + b * p;
       }
-      out[i] = -Math.log(p);
+      out[i] = Math.min(-Math.log(p), this.cap);
     }
     return out;
   }
@@ -162,7 +167,7 @@ export function ngramToOnnx(model: NgramModel, window: number, metadata: Record<
     const b = g.op('LabelEncoder', [ctx], { keys_int64s: level.contextKeys, values_floats: { floats: level.backoff }, default_float: { float: 1 } }, 'ai.onnx.ml');
     p = g.op('Add', [a, g.op('Mul', [b, p])]);
   }
-  const surprisal = g.op('Neg', [g.op('Log', [p])]);
+  const surprisal = g.op('Min', [g.op('Neg', [g.op('Log', [p])]), g.scalar(model.cap, 'cap')]);
   g.output(maskedMean(g, surprisal, valid), 'float32', ['batch'], 'score');
   return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), ...metadata } });
 }
