@@ -8,5 +8,6 @@ export const COMMANDS: readonly Loader[] = [
   () => import('./config.js'),
   () => import('./train.js'),
   () => import('./evaluate.js'),
+  () => import('./alerts.js'),
   () => import('./doctor.js'),
 ];
