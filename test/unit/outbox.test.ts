@@ -5,6 +5,7 @@ import { OutboxLoop } from '../../src/reporters/outbox.js';
 import type { Reporter, SendResult } from '../../src/reporters/reporter.js';
 import type { OutboxMessage } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/store.js';
+import { RetentionTask } from '../../src/store/retention.js';
 import { makeAlert } from '../helpers/alerts.js';
 import { FakeTime, waitFor } from '../helpers/fake-time.js';
 
@@ -151,4 +152,24 @@ void test('drain resolves true once empty and false at its deadline', async () =
   t.time.advance(10_000);
   assert.equal(await t.loop.drain(60_000), true);
   await t.close();
+});
+
+void test('retention runs at start and then on its interval', async () => {
+  const time = new FakeTime();
+  const store = new SqliteStore({ path: ':memory:', clock: time });
+  await store.start();
+  const task = new RetentionTask({ store, maxAgeMs: 100_000, maxBytes: Number.MAX_SAFE_INTEGER, log: silentLogger(), intervalMs: 60_000, timers: time });
+  store.saveAlert(makeAlert(1, time.now() - 200_000), []);
+  await task.start();
+  assert.equal(store.listAlerts(0, 10).length, 0, 'removed at start');
+  store.saveAlert(makeAlert(2, time.now()), []);
+  time.advance(59_000);
+  assert.equal(store.listAlerts(0, 10).length, 1);
+  time.advance(2_000);
+  assert.equal(store.listAlerts(0, 10).length, 1, 'not old enough at the first run');
+  time.advance(60_000);
+  assert.equal(store.listAlerts(0, 10).length, 0, 'removed at the second run');
+  await task.stop();
+  assert.deepEqual(time.waiting, []);
+  await store.stop();
 });
