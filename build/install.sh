@@ -113,7 +113,7 @@ fi
 unit_src=$(find_file "$here/argos.service" "$repo/systemd/argos.service") || { echo "install.sh: argos.service not found" >&2; exit 1; }
 dropin_src=$(find_file "$here/argos-export.conf" "$repo/systemd/argos-export.conf") || { echo "install.sh: argos-export.conf not found" >&2; exit 1; }
 policy_src=$(find_file "$here/raw-syscalls.yaml" "$repo/config/tetragon/raw-syscalls.yaml") || policy_src=""
-env_src=$(find_file "$here/argos.env.sample" "$repo/.env.sample") || env_src=""
+env_src=$(find_file "$here/argos.env.sample" "$here/.env.sample" "$repo/.env.sample") || env_src=""
 doc_src=$(find_file "$here/install.md" "$repo/docs/install.md") || doc_src=""
 
 changed=0
