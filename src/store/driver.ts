@@ -29,3 +29,48 @@ export interface SqlDriver {
 
 /** Opens a database file (which must already exist or be creatable). */
 export type DriverOpener = (path: string) => Promise<SqlDriver>;
+
+/** What both libraries' statements offer (bun:sqlite's `get` returns null for no row). */
+export interface NativeStatement {
+  run(...p: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...p: SqlValue[]): SqlRow | null | undefined;
+  all(...p: SqlValue[]): SqlRow[];
+  iterate(...p: SqlValue[]): IterableIterator<SqlRow>;
+}
+
+export interface NativeDatabase {
+  name: string;
+  prepare(sql: string): NativeStatement;
+  exec(sql: string): void;
+  transaction<T>(fn: () => T): T;
+  pragma(name: string): SqlValue;
+  close(): void;
+}
+
+/** A SqlDriver over either library, with prepared statements cached by their SQL. */
+export function cachingDriver(db: NativeDatabase): SqlDriver {
+  const cache = new Map<string, SqlStatement>();
+  return {
+    name: db.name,
+    prepare(sql) {
+      let s = cache.get(sql);
+      if (s) return s;
+      const stmt = db.prepare(sql);
+      s = {
+        run: (...p) => stmt.run(...p),
+        get: (...p) => stmt.get(...p) ?? undefined,
+        all: (...p) => stmt.all(...p),
+        iterate: (...p) => stmt.iterate(...p),
+      };
+      cache.set(sql, s);
+      return s;
+    },
+    exec: (sql) => db.exec(sql),
+    transaction: (fn) => db.transaction(fn),
+    pragma: (name) => db.pragma(name),
+    close() {
+      cache.clear();
+      db.close();
+    },
+  };
+}
