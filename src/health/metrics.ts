@@ -81,26 +81,19 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
     },
   });
   const { trackedProcesses, queueDepth, outboxDepth } = opts;
-  if (trackedProcesses) {
+  const scraped = (name: string, help: string, read: (() => number) | undefined) => {
+    if (!read) return;
     new Gauge({
-      name: 'argos_tracked_processes',
-      help: 'Processes currently tracked.',
+      name,
+      help,
       registers,
       collect() {
-        this.set(trackedProcesses());
+        this.set(read());
       },
     });
-  }
-  if (queueDepth) {
-    new Gauge({
-      name: 'argos_classifier_queue_depth',
-      help: 'Windows waiting for the classifier.',
-      registers,
-      collect() {
-        this.set(queueDepth());
-      },
-    });
-  }
+  };
+  scraped('argos_tracked_processes', 'Processes currently tracked.', trackedProcesses);
+  scraped('argos_classifier_queue_depth', 'Windows waiting for the classifier.', queueDepth);
   if (outboxDepth) {
     new Gauge({
       name: 'argos_outbox_depth',
