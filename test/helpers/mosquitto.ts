@@ -70,9 +70,11 @@ export class Mosquitto {
     if (this.child) return;
     const conf = join(this.dir, 'mosquitto.conf');
     // `user root`: when run as root, keep root so the temporary directory stays writable.
-    const lines = [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true', 'user root', 'log_dest stderr', 'log_type error', 'log_type warning'];
+    const extra = this.options.extraConfig ?? [];
+    const lines = [`listener ${this.port} 127.0.0.1`, 'user root', 'log_dest stderr', 'log_type error', 'log_type warning'];
+    if (!extra.some((l) => l.startsWith('allow_anonymous'))) lines.push('allow_anonymous true');
     if (this.options.persistence) lines.push('persistence true', `persistence_location ${this.dir}/`, 'autosave_interval 0');
-    lines.push(...(this.options.extraConfig ?? []));
+    lines.push(...extra);
     writeFileSync(conf, `${lines.join('\n')}\n`);
     const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));

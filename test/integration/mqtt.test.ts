@@ -1,7 +1,10 @@
 // The MQTT reporter against a real mosquitto on 127.0.0.1, with a real subscriber.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alerter } from '../../src/alerter/alerter.js';
@@ -157,5 +160,32 @@ void test('outage: alerts raised while the broker is down all arrive once it is 
   } finally {
     await p.stop();
     await sub.close();
+  }
+});
+
+void test('username and password: accepted when right, refused when wrong, never logged', async () => {
+  execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'argos', 's3cret-pw']);
+  const secure = await Mosquitto.start({ extraConfig: ['allow_anonymous false', `password_file ${join(dir, 'passwd')}`] });
+  let logs = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  const log = pino({ level: 'debug' }, sink);
+  const wrong = new MqttReporter({ url: `mqtt://argos:wrong-pw@127.0.0.1:${secure.port}`, username: 'argos', password: 'wrong-pw', prefix: 'argos', node: 'auth', log, backoff: fast });
+  const right = new MqttReporter({ url: secure.url, username: 'argos', password: 's3cret-pw', prefix: 'argos', node: 'auth', log, backoff: fast });
+  try {
+    await wrong.start();
+    await waitFor(() => logs.includes('will reconnect'), 'a refused connection');
+    assert.equal(wrong.connected, false);
+    await right.start();
+    await waitFor(() => right.connected, 'connected with the right password');
+    assert.ok(!logs.includes('wrong-pw') && !logs.includes('s3cret-pw'), 'no password in the logs');
+  } finally {
+    await wrong.stop();
+    await right.stop();
+    await secure.dispose();
   }
 });
