@@ -16,7 +16,8 @@ export interface EmbeddedAssets {
 let embedded: EmbeddedAssets | undefined;
 let unpackedDir: string | undefined;
 
-export function registerEmbeddedAssets(assets: EmbeddedAssets): void {
+/** Called by the compiled binary's entry; `undefined` goes back to the checkout's files. */
+export function registerEmbeddedAssets(assets: EmbeddedAssets | undefined): void {
   embedded = assets;
   unpackedDir = undefined;
 }
