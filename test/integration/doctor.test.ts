@@ -43,10 +43,13 @@ async function doctor(env: Record<string, string>, cwd: string): Promise<{ code:
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
+  let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
   const saved = process.exitCode;
   const code = await runCli(['doctor', '--json', '--timeout', '1500'], { env: { PATH: process.env.PATH, ...env }, stdout, stderr, stdin: new PassThrough(), cwd });
   process.exitCode = saved;
+  assert.ok(out.trim() !== '', `argos doctor printed nothing (exit ${code}): ${err}`);
   const parsed = JSON.parse(out) as { ok: boolean; checks: DoctorCheck[] };
   assert.equal(parsed.ok, code === 0);
   return { code, out, checks: new Map(parsed.checks.map((c) => [c.name, c])) };
