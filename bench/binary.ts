@@ -1,6 +1,6 @@
 // Benchmark: the single-file binaries' size, start-up time and memory.
 //
-//   node --import tsx bench/binary.ts [--arch x64|arm64] [--runs N] [--json]
+//   node --import tsx bench/binary.ts [--arch x64|arm64] [--runs N] [--throughput] [--json]
 //
 // Needs the binaries (npm run build:bin). arm64 runs under qemu-aarch64 (with a fake arm64
 // /proc/cpuinfo in a private mount namespace, as root), so its times are emulation times.
@@ -11,9 +11,13 @@
 //   ready_warm_ms   the same with the cache from an earlier start
 //   stop_ms         SIGTERM until the process has exited
 //   rss_ready_mb    resident memory when READY=1 arrives (under qemu: the emulator's)
+//   throughput      with --throughput (x64): `argos replay --json` of the same synthetic
+//                   recording (400 processes, about 400,000 syscall events) by the Node build
+//                   and by the binary; events per second of pipeline time (start-up excluded)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { writeSyntheticRecording } from '../src/recording/synthetic.js';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -81,7 +85,26 @@ async function startToReady(arch: string, bin: string, env: NodeJS.ProcessEnv, d
   return { readyMs, stopMs, rss };
 }
 
-async function bench(arch: 'x64' | 'arm64', runs: number) {
+/** events/s of `replay FILE --json` (pipeline time from its summary), Node build and binary. */
+async function throughput(bin: string, env: NodeJS.ProcessEnv, dir: string, runs: number) {
+  const file = join(dir, 'synthetic.jsonl');
+  await writeSyntheticRecording(file, { seed: 7, processes: 400, syscallsPerProcess: 1000, concurrency: 32 });
+  const replay = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, [...args, 'replay', file, '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`replay failed (${cmd}): ${r.stderr.slice(-2000)}`);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { events: number; seconds: number };
+    return summary.events / summary.seconds;
+  };
+  const node: number[] = [];
+  const binary: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(replay(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')]));
+    binary.push(replay(bin, []));
+  }
+  return { node_events_per_s: spread(node), binary_events_per_s: spread(binary) };
+}
+
+async function bench(arch: 'x64' | 'arm64', runs: number, withThroughput: boolean) {
   const dist = join(ROOT, 'dist', `argos-linux-${arch}`);
   const dir = mkdtempSync(join(tmpdir(), 'argos-bench-bin-'));
   try {
@@ -119,9 +142,11 @@ async function bench(arch: 'x64' | 'arm64', runs: number) {
       stop.push(c.stopMs, w.stopMs);
       rss.push(w.rss);
     }
+    const bytes = statSync(dist).size;
     return {
       arch,
-      size_mb: Math.round((statSync(dist).size / 1048576) * 10) / 10,
+      binary_bytes: bytes,
+      size_mb: Math.round((bytes / 1048576) * 10) / 10,
       version_ms: spread(version),
       ready_cold_ms: spread(cold),
       ready_warm_ms: spread(warm),
@@ -129,6 +154,7 @@ async function bench(arch: 'x64' | 'arm64', runs: number) {
       rss_ready_mb: spread(rss),
       emulated: arch === 'arm64' && process.arch !== 'arm64',
       runs,
+      ...(withThroughput && arch === 'x64' ? { throughput: await throughput(bin, env, dir, runs) } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -139,7 +165,7 @@ const argv = process.argv.slice(2);
 const arch = (argv.includes('--arch') ? argv[argv.indexOf('--arch') + 1] : 'x64') as 'x64' | 'arm64';
 const runs = argv.includes('--runs') ? Number(argv[argv.indexOf('--runs') + 1]) : 5;
 if (arch !== 'x64' && arch !== 'arm64') throw new Error('--arch must be x64 or arm64');
-const result = await bench(arch, runs);
+const result = await bench(arch, runs, argv.includes('--throughput'));
 if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
 else {
   const f = (s: Spread, unit: string) => `${s.median} ${unit} (${s.min}–${s.max})`;
@@ -151,6 +177,12 @@ else {
       `  run → READY=1 warm ${f(result.ready_warm_ms, 'ms')}`,
       `  SIGTERM → exit     ${f(result.stop_ms, 'ms')}`,
       `  RSS at ready       ${f(result.rss_ready_mb, 'MiB')}`,
+      ...(result.throughput
+        ? [
+            `  replay, Node       ${f(result.throughput.node_events_per_s, 'events/s')}`,
+            `  replay, binary     ${f(result.throughput.binary_events_per_s, 'events/s')}`,
+          ]
+        : []),
       '',
     ].join('\n'),
   );
