@@ -17,6 +17,7 @@ import { windowsOfTrace } from '../tracker/index.js';
 import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel } from '../detector/model-folder.js';
 import { OnnxClassifier } from '../detector/onnx-classifier.js';
 import { dataHash } from './data-hash.js';
+import type { TrainingData } from './baseline.js';
 import { familyByName, FAMILIES } from './families/index.js';
 import type { TrainedModel, WindowScorer } from './families/family.js';
 import { thresholdForFpr } from './metrics.js';
@@ -40,7 +41,8 @@ export const PARITY_TOLERANCE = 1e-4;
 export type Progress = (phase: string, done: number, total: number) => void;
 
 export interface TrainOptions {
-  data: string;
+  /** A path to read traces from (see traces.ts), or data already read (e.g. the device's baseline). */
+  data: string | TrainingData;
   /** How the card names the data (default: `data`); e.g. the path as the user gave it. */
   dataLabel?: string;
   out: string;
@@ -101,13 +103,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const progress = opts.progress ?? (() => undefined);
   const started = performance.now();
 
-  const set = await readTraces(opts.data, { ...(opts.abi ? { abi: opts.abi } : {}), onFile: (d, t) => progress('read', d, t) });
-  if (set.traces.length < 2) throw new DataError(`${opts.data} holds ${set.traces.length} trace; training needs at least 2 (one to learn from, one to calibrate the threshold on)`);
-  const mapping = buildMapping(set.traces);
-  if (mapping.size === 0) throw new DataError(`${opts.data}: no trace holds a syscall the ${opts.abi ?? ''} table knows; check --abi`);
+  const data = typeof opts.data === 'string' ? await readTrainingData(opts.data, opts.abi, progress) : opts.data;
+  const label = opts.dataLabel ?? data.label;
+  if (data.traces.length < 2) throw new DataError(`${label} holds ${data.traces.length} trace; training needs at least 2 (one to learn from, one to calibrate the threshold on)`);
+  const mapping = buildMapping(data.traces);
+  if (mapping.size === 0) throw new DataError(`${label}: no trace holds a syscall the ${opts.abi ?? ''} table knows; check --abi`);
   const tokenizer = Tokenizer.fromMapping(mapping);
   const vocabulary = tokenizer.vocabulary;
-  const traces = set.traces.map((t) => tokenize(tokenizer, t.calls));
+  const traces = data.traces.map((t) => tokenize(tokenizer, t.calls));
   const syscalls = traces.reduce((s, t) => s + t.length, 0);
   const readSeconds = (performance.now() - started) / 1000;
   const familyOpts = opts.order === undefined ? {} : { order: opts.order };
@@ -151,11 +154,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     vocabulary,
     minWindow,
     training: {
-      data: opts.dataLabel ?? opts.data,
-      sha256: await dataHash(set.root, set.files),
+      data: label,
+      sha256: data.sha256,
       traces: traces.length,
       syscalls,
-      abi: opts.abi ?? 'names',
+      abi: data.abi,
       seed,
       targetFpr,
     },
@@ -184,6 +187,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await writeCard();
   progress('write', 1, 1);
   return { card, dir: opts.out, parityMaxDiff };
+}
+
+/** Reads trace files or a recording below `path`, with the data hash for the card. */
+export async function readTrainingData(path: string, abi: Abi | undefined, progress: Progress = () => undefined): Promise<TrainingData> {
+  const set = await readTraces(path, { ...(abi ? { abi } : {}), onFile: (d, t) => progress('read', d, t) });
+  return { label: path, traces: set.traces, sha256: await dataHash(set.root, set.files), abi: abi ?? 'names' };
 }
 
 function round(v: number): number {

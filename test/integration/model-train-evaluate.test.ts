@@ -9,7 +9,9 @@ import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../src/cli/program.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { parseCard } from '../../src/detector/model-folder.js';
-import { writeGeneratedSet } from '../helpers/model-data.js';
+import { generatedTrace, writeGeneratedSet } from '../helpers/model-data.js';
+import { SqliteStore } from '../../src/store/store.js';
+import { prng } from '../../src/recording/synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'argos-model-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,6 +99,28 @@ void test('numeric traces need --abi and are read with it; Tetragon recordings a
   assert.deepEqual(card.training, { ...card.training, traces: 2, syscalls: 60 });
 });
 
+void test('train --baseline learns from the traces "argos learn" recorded in the database', async () => {
+  const db = join(dir, 'baseline.db');
+  const store = new SqliteStore({ path: db });
+  await store.start();
+  const empty = await argos('train', '--baseline', '--db', db, '--out', join(dir, 'b0'));
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /baseline in .* is empty; record this device's normal behaviour first with "argos learn/);
+  const next = prng(3);
+  store.appendBaseline(
+    Array.from({ length: 30 }, (_, i) => ({ execId: `e${i}`, binary: '/bin/x', startedAt: i, syscalls: [...generatedTrace(next, false, 80), 'unknown'].join(' ') })),
+  );
+  await store.stop();
+  const r = await argos('train', '--baseline', '--db', db, '--out', join(dir, 'b1'), '--window', '32', '--delta', '16', '--json', '--no-progress');
+  assert.equal(r.code, 0, r.stderr);
+  const card = JSON.parse(r.stdout) as { training: { data: string; traces: number; syscalls: number; abi: string; sha256: string } };
+  assert.equal(card.training.traces, 30);
+  assert.equal(card.training.syscalls, 30 * 81);
+  assert.equal(card.training.abi, 'names');
+  assert.equal(card.training.data, `baseline:${db}`);
+  assert.doesNotMatch(readFileSync(join(dir, 'b1', 'syscalls.csv'), 'utf8'), /unknown/, '"unknown" is token 1, not a name');
+});
+
 void test('bad input: a clear one-line error and exit code 2, never a stack trace', async () => {
   const empty = join(dir, 'empty');
   mkdirSync(empty);
@@ -137,7 +161,9 @@ void test('bad input: a clear one-line error and exit code 2, never a stack trac
     [['train', '--data', set.train, '--out', out, '--window', 'big'], /--window must be a number/],
     [['train', '--data', set.train, '--out', out, '--order', '40'], /order 40 is too high/],
     [['train', '--data', set.train, '--out', out, '--target-fpr', '2'], /target-fpr must be a number from 0 to 1/],
-    [['train', '--out', out], /required option '--data <path>'/],
+    [['train', '--out', out], /give either --data PATH or --baseline/],
+    [['train', '--data', set.train, '--baseline', '--out', out], /not both/],
+    [['train', '--baseline', '--db', join(dir, 'no.db'), '--out', out], /no.db does not exist; record this device's normal behaviour first/],
     [['evaluate', '--model', join(dir, 'nomodel'), '--normal', set.normal, '--attack', set.attack], /model folder does not exist/],
     [['evaluate', '--model', set.train, '--normal', set.normal, '--attack', set.attack], /model card \(model.json\) does not exist/],
     [['evaluate', '--model', model, '--normal', empty, '--attack', set.attack], /empty folder/],

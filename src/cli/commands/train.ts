@@ -6,10 +6,15 @@ import { progressReporter } from '../progress.js';
 import { asUsageError, numberFlag } from './model-flags.js';
 import { parseAbi } from '../../model/traces.js';
 import { train, TRAIN_DEFAULTS } from '../../model/train.js';
+import { readBaseline } from '../../model/baseline.js';
+import { configFor } from '../config-options.js';
+import { UsageError } from '../errors.js';
 import { FAMILIES } from '../../model/families/index.js';
 
 interface TrainFlags {
-  data: string;
+  data?: string;
+  baseline?: boolean;
+  db?: string;
   out: string;
   abi?: string;
   family: string;
@@ -30,7 +35,9 @@ export const command: CommandModule = {
     program
       .command('train')
       .description('train a model folder from normal syscall traces (ADFA-LD layout, trace files of numbers or names, or Tetragon recordings)')
-      .requiredOption('--data <path>', 'folder of trace files (read recursively), a trace file, or a Tetragon JSON-lines recording')
+      .option('--data <path>', 'folder of trace files (read recursively), a trace file, or a Tetragon JSON-lines recording')
+      .option('--baseline', 'train on the normal behaviour recorded on this device by "argos learn" (instead of --data)')
+      .option('--db <path>', 'database holding the baseline (default: ARGOS_DB_PATH)')
       .requiredOption('--out <dir>', 'model folder to write (model.onnx, syscalls.csv, model.json)')
       .option('--abi <abi>', 'ABI of numeric syscalls: i386 (ADFA-LD), x86_64, arm64, arm32')
       .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
@@ -45,11 +52,13 @@ export const command: CommandModule = {
       .option('--json', 'print the model card as one JSON object')
       .option('--no-progress', 'no progress bar or progress lines')
       .action(async (flags: TrainFlags) => {
+        if ((flags.data === undefined) === (flags.baseline !== true)) throw new UsageError('give either --data PATH or --baseline (the behaviour "argos learn" recorded), not both and not neither');
         const progress = progressReporter(ctx, flags.progress);
         try {
+          const data = flags.data !== undefined ? resolve(ctx.cwd, flags.data) : await readBaseline(resolve(ctx.cwd, flags.db ?? configFor(ctx, {}).dbPath));
           const result = await train({
-            data: resolve(ctx.cwd, flags.data),
-            dataLabel: flags.data,
+            data,
+            ...(flags.data === undefined ? {} : { dataLabel: flags.data }),
             out: resolve(ctx.cwd, flags.out),
             ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
             family: flags.family,
