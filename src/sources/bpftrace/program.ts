@@ -12,11 +12,12 @@
 export const BPFTRACE_PROGRAM = `
 tracepoint:sched:sched_process_exec
 {
-  @exec[pid] = nsecs;
+  $t = nsecs;
+  @exec[pid] = $t;
   $p = curtask->real_parent->tgid;
   $pk = @exec[$p];
   if ($pk == 0) { $pk = curtask->real_parent->group_leader->start_time; }
-  printf("E %d %llu %d %llu %d %s\\n", pid, nsecs, $p, $pk, uid, str(args->filename));
+  printf("E %d %llu %d %llu %d %s\\n", pid, $t, $p, $pk, uid, str(args->filename));
 }
 
 tracepoint:raw_syscalls:sys_enter
