@@ -175,12 +175,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     created: (opts.now ?? (() => new Date()))().toISOString(),
   };
 
-  await mkdir(opts.out, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-    throw new DataError(`cannot create the output folder ${opts.out} (${e.code ?? e.message})`);
-  });
-  const writeCard = (): Promise<void> => writeFile(join(opts.out, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
-  await writeFile(join(opts.out, MODEL_FILE), onnx);
-  await writeFile(join(opts.out, MAPPING_FILE), formatMapping(mapping));
+  const cannot = (what: string) => (e: NodeJS.ErrnoException): never => {
+    throw new DataError(`cannot ${what} (${e.code ?? e.message}); choose another --out folder`);
+  };
+  await mkdir(opts.out, { recursive: true }).catch(cannot(`create the output folder ${opts.out}`));
+  const put = (file: string, body: string | Uint8Array): Promise<void> => writeFile(join(opts.out, file), body).catch(cannot(`write ${join(opts.out, file)}`));
+  const writeCard = (): Promise<void> => put(CARD_FILE, `${JSON.stringify(card, null, 2)}\n`);
+  await put(MODEL_FILE, onnx);
+  await put(MAPPING_FILE, formatMapping(mapping));
   await writeCard();
   const parityMaxDiff = await checkParity(opts.out, model.scorer(), traces, window, delta);
   card.metrics.parityMaxDiff = parityMaxDiff;

@@ -161,6 +161,7 @@ void test('bad input: a clear one-line error and exit code 2, never a stack trac
     [['train', '--data', set.train, '--out', out, '--window', 'big'], /--window must be a number/],
     [['train', '--data', set.train, '--out', out, '--order', '40'], /order 40 is too high/],
     [['train', '--data', set.train, '--out', out, '--target-fpr', '2'], /target-fpr must be a number from 0 to 1/],
+    [['train', '--data', set.train, '--out', join(one, 'a.txt'), '--window', '32', '--delta', '16'], /cannot create the output folder .*a.txt \(EEXIST\); choose another --out folder/],
     [['train', '--out', out], /give either --data PATH or --baseline/],
     [['train', '--data', set.train, '--baseline', '--out', out], /not both/],
     [['train', '--baseline', '--db', join(dir, 'no.db'), '--out', out], /no.db does not exist; record this device's normal behaviour first/],
