@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'models/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'models/**', 'eslint.config.js', '.tmp*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -22,7 +22,17 @@ const validation = traceFiles(join(root, 'Validation_Data_Master'));
 const normal = Array.from({ length: NORMAL }, (_, i) => validation[Math.floor((i * validation.length) / NORMAL)]);
 const attackDirs = readdirSync(join(root, 'Attack_Data_Master')).sort();
 const types = [...new Set(attackDirs.map((d) => d.replace(/_\d+$/, '')))];
-const attacks = types.flatMap((t) => attackDirs.filter((d) => d.replace(/_\d+$/, '') === t).slice(0, ATTACKS_PER_TYPE).map((d) => traceFiles(join(root, 'Attack_Data_Master', d))[0]));
+// A fixed pseudo-random sample of each type's traces (not hand-picked: any trace of an
+// attack run may be chosen, including its helper processes).
+let seed = 20130401;
+const random = (n: number) => {
+  seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+  return seed % n;
+};
+const attacks = types.flatMap((t) => {
+  const pool = attackDirs.filter((d) => d.replace(/_\d+$/, '') === t).flatMap((d) => traceFiles(join(root, 'Attack_Data_Master', d)));
+  return Array.from({ length: ATTACKS_PER_TYPE }, () => pool.splice(random(pool.length), 1)[0]);
+});
 
 // Attacks spread among the normal traces, in a fixed order.
 const chosen: string[] = [];

@@ -47,7 +47,7 @@ export function loadConfig(sources: ConfigSources): Config {
     for (const name of [...s.env].reverse()) {
       // Preferred name wins over aliases; environment wins over the file.
       const v = sources.env[name] ?? fromFile[name];
-      if (v !== undefined && v !== '') {
+      if (v !== undefined && (v !== '' || s.emptyIsValue)) {
         raw[s.key] = v;
         origin[s.key] = name;
       }

@@ -58,6 +58,8 @@ export interface Setting {
   doc: string;
   /** Default as it appears in `.env.sample` (empty = unset). */
   sample: string;
+  /** An empty value means something (e.g. "off") instead of "use the default". */
+  emptyIsValue?: true;
 }
 
 const shape = {
@@ -177,7 +179,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'ntfyServer', env: ['ARGOS_NTFY_SERVER'], sample: 'https://ntfy.sh', doc: 'Ntfy server.' },
   { key: 'ntfyTopic', env: ['ARGOS_NTFY_TOPIC'], sample: '', doc: 'Ntfy topic; unset = no push notifications.' },
   { key: 'ntfyToken', env: ['ARGOS_NTFY_TOKEN'], sample: '', doc: 'Ntfy access token (sent as Bearer; never logged).' },
-  { key: 'httpAddress', env: ['ARGOS_HTTP_ADDRESS'], sample: '127.0.0.1:9464', doc: 'Address of /healthz and /metrics; empty = off.' },
+  { key: 'httpAddress', env: ['ARGOS_HTTP_ADDRESS'], sample: '127.0.0.1:9464', emptyIsValue: true, doc: 'Address of /healthz and /metrics; empty = off.' },
   { key: 'logLevel', env: ['ARGOS_LOG_LEVEL'], sample: 'info', doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' },
   { key: 'drainTimeout', env: ['ARGOS_DRAIN_TIMEOUT'], sample: '10s', doc: 'How long a stop or a replay waits for queued windows and undelivered alerts.' },
   { key: 'learnDuration', env: ['ARGOS_LEARN_DURATION'], sample: '1h', doc: 'How long `argos learn` records normal behaviour.' },

@@ -172,3 +172,9 @@ test('every setting is documented once and .env.sample is current', () => {
   const sample = readFileSync(new URL('../../.env.sample', import.meta.url), 'utf8');
   assert.equal(sample, renderEnvSample(), '.env.sample is stale: run npm run gen:env-sample');
 });
+
+test('an empty value is unset, except where empty means off', () => {
+  const c = loadConfig({ env: { ARGOS_MQTT_PREFIX: '', ARGOS_HTTP_ADDRESS: '' } });
+  assert.equal(c.mqttPrefix, 'argos');
+  assert.equal(c.httpAddress, '');
+});

@@ -5,6 +5,9 @@ import type { CommandModule } from '../context.js';
 type Loader = () => Promise<{ command: CommandModule }>;
 
 export const COMMANDS: readonly Loader[] = [
+  () => import('./run.js'),
+  () => import('./replay.js'),
+  () => import('./learn.js'),
   () => import('./config.js'),
   () => import('./train.js'),
   () => import('./evaluate.js'),

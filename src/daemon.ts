@@ -1,0 +1,252 @@
+// The composition root: the only place that builds the stages and wires them in the
+// order of the data flow (source → parser → tracker → detector → alerter → store →
+// reporters). Parts start in that order from the store outwards and stop in reverse.
+import type { Readable } from 'node:stream';
+import type { Config } from './config/load.js';
+import { Counters } from './core/counters.js';
+import { LifecycleGroup } from './core/lifecycle.js';
+import type { Logger } from './core/logger.js';
+import { systemClock, type Clock, type EventSource, type Lifecycle, type LineSink, type ModelCard } from './core/types.js';
+import { Detector } from './detector/detector.js';
+import { loadModel, type LoadedModel } from './detector/model-folder.js';
+import { OnnxClassifier } from './detector/onnx-classifier.js';
+import { Alerter } from './alerter/alerter.js';
+import { SqliteStore } from './store/store.js';
+import { Parser } from './parser/index.js';
+import { Tokenizer } from './syscalls/index.js';
+import { Tracker } from './tracker/index.js';
+import { createSource } from './sources/index.js';
+import { systemTimers } from './sources/backoff.js';
+import { Reporting } from './reporters/reporting.js';
+import { RetentionTask } from './store/retention.js';
+import { UsageError } from './cli/errors.js';
+import { Registry } from 'prom-client';
+import { createMetrics, type ArgosMetrics } from './health/metrics.js';
+import { HealthServer } from './health/server.js';
+import type { HealthProbe } from './health/probe.js';
+import { databaseProbe, modelProbe, progressProbe, reporterProbe } from './health/daemon-probes.js';
+import { EXIT_CONFIG } from './config/load.js';
+
+/** Window geometry: flags/env first, then the model card, then the defaults. */
+export interface Geometry {
+  window: number;
+  delta: number;
+  minWindow: number;
+}
+
+export const DEFAULT_WINDOW = 1024;
+export const DEFAULT_MIN_WINDOW = 16;
+
+export function resolveGeometry(config: Pick<Config, 'window' | 'delta' | 'minWindow'>, card: ModelCard): Geometry {
+  const window = config.window ?? card.window ?? DEFAULT_WINDOW;
+  if (window > card.window) {
+    throw new UsageError(
+      `SLIDING_WINDOW_SIZE=${window} is larger than the model's window (${card.window}): use at most ${card.window}, or a model trained for longer windows`,
+      EXIT_CONFIG,
+    );
+  }
+  const delta = config.delta ?? (config.window === undefined ? card.delta : undefined) ?? Math.max(1, Math.floor(window / 4));
+  if (delta > window) {
+    throw new UsageError(`SLIDING_WINDOW_DELTA=${delta} exceeds the window size (${window})`, EXIT_CONFIG);
+  }
+  const minWindow = Math.min(window, config.minWindow ?? card.minWindow ?? DEFAULT_MIN_WINDOW);
+  return { window, delta, minWindow };
+}
+
+export interface PipelineOptions {
+  config: Config;
+  log: Logger;
+  counters?: Counters;
+  clock?: Clock;
+  /** Standard input, for the stdin source and `replay -`. */
+  stdin: Readable;
+  /** Builds the source instead of the configured one (replay uses it). */
+  source?: (sink: LineSink) => EventSource;
+  /** Where the compiled binary keeps its embedded model, policy and recording. */
+  modelDefaults?: Parameters<typeof loadModel>[1];
+}
+
+/** The wired stages; `Pipeline` starts them in order. */
+export interface PipelineParts {
+  counters: Counters;
+  model: LoadedModel;
+  geometry: Geometry;
+  source: EventSource;
+  tracker: Tracker;
+  detector: Detector;
+  alerter: Alerter;
+  store: SqliteStore;
+  reporters: Reporting;
+  retention: RetentionTask;
+  health: HealthServer;
+  metrics: ArgosMetrics;
+  /** True while the source delivers events (or a finite one ended normally). */
+  sourceAlive: () => boolean;
+  log: Logger;
+}
+
+/** Everything the daemon runs, built and wired but not started. */
+export class Pipeline implements Lifecycle {
+  readonly counters: Counters;
+  readonly model: LoadedModel;
+  readonly geometry: Geometry;
+  readonly source: EventSource;
+  readonly tracker: Tracker;
+  readonly detector: Detector;
+  readonly alerter: Alerter;
+  readonly store: SqliteStore;
+  readonly reporters: Reporting;
+  readonly health: HealthServer;
+  readonly metrics: ArgosMetrics;
+  private readonly parts: PipelineParts;
+  private readonly group: LifecycleGroup;
+
+  constructor(p: PipelineParts) {
+    this.parts = p;
+    ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
+    ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
+    this.group = new LifecycleGroup(
+      [
+        { name: 'store', part: p.store },
+        { name: 'retention', part: p.retention },
+        { name: 'reporters', part: p.reporters },
+        { name: 'alerter', part: p.alerter },
+        { name: 'detector', part: p.detector },
+        { name: 'health', part: p.health },
+        { name: 'source', part: p.source },
+      ],
+      p.log,
+    );
+  }
+
+  start(): Promise<void> {
+    return this.group.start();
+  }
+
+  stop(): Promise<void> {
+    return this.group.stop();
+  }
+
+  /** For the systemd watchdog: false when the source has stalled. */
+  healthy(): boolean {
+    return this.parts.sourceAlive();
+  }
+
+  /**
+   * After a finite source ended: score what is queued, then wait (bounded) until the
+   * reporters delivered every stored alert. Resolves true when everything was delivered.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    // The recording ended: what is still live is scored as if it had exited.
+    this.tracker.flush();
+    await this.detector.drain(timeoutMs);
+    // Closes open (throttling) alerts, so their final counts are stored and queued.
+    await this.alerter.stop();
+    return this.reporters.drain(Math.max(0, deadline - Date.now()));
+  }
+}
+
+/** How long a live source may deliver nothing before /healthz calls it failing. */
+export const SOURCE_IDLE_LIMIT_MS = 120_000;
+
+/** Loads the model and builds every stage from the configuration. */
+export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
+  const { config, log } = o;
+  const counters = o.counters ?? new Counters();
+  const clock = o.clock ?? systemClock;
+  const model = await loadModel({ dir: config.modelDir, modelPath: config.modelPath, mappingPath: config.mappingPath }, o.modelDefaults);
+  const geometry = resolveGeometry(config, model.card);
+  log.info({ model: model.card.name, files: model.files, ...geometry, threshold: config.threshold ?? model.card.threshold }, 'model loaded');
+
+  const store = new SqliteStore({ path: config.dbPath, clock });
+  const reporters = new Reporting({ config, store, counters, log });
+  const alerter = new Alerter({
+    store,
+    reporters: reporters.names,
+    node: config.nodeName ?? 'unknown',
+    model: { name: model.card.name, threshold: model.card.threshold },
+    threshold: config.threshold,
+    throttleWindowMs: config.throttleWindow,
+    throttleMax: config.throttleMax,
+    counters,
+    log: log.child({ module: 'alerter' }),
+    onQueued: () => reporters.wake(),
+    clock,
+  });
+  const registry = new Registry();
+  // Gauges read at scrape time; the stages they ask are built below.
+  const live: { tracker?: Tracker; detector?: Detector } = {};
+  const metrics = createMetrics({
+    registry,
+    counters,
+    node: config.nodeName,
+    trackedProcesses: () => live.tracker?.size ?? 0,
+    queueDepth: () => live.detector?.queued ?? 0,
+    outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+  });
+  const classifier = await OnnxClassifier.open(model, { workers: config.workers });
+  const detector = new Detector({
+    classifier,
+    sink: alerter,
+    counters,
+    log: log.child({ module: 'detector' }),
+    batchSize: config.batchSize,
+    queueMax: config.queueMax,
+    drainTimeoutMs: config.drainTimeout,
+    onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
+  });
+  const tracker = new Tracker({
+    ...geometry,
+    maxProcesses: config.maxProcesses,
+    sink: detector,
+    counters,
+    clock,
+    log: log.child({ module: 'tracker' }),
+  });
+  live.tracker = tracker;
+  live.detector = detector;
+  const parser = new Parser({
+    handler: tracker,
+    tokenizer: Tokenizer.fromMapping(model.mapping),
+    counters,
+    log: log.child({ module: 'parser' }),
+  });
+  const source = o.source
+    ? o.source(parser)
+    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin });
+  let finished = false;
+  source.done.then(
+    () => (finished = true),
+    () => undefined,
+  );
+  const now = () => clock.now();
+  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, now, what: 'events', finished: () => finished });
+  const probes: HealthProbe[] = [
+    sourceProbe,
+    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
+    databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
+  ];
+  if (reporters.mqtt) {
+    const mqtt = reporters.mqtt;
+    probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+  }
+  const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
+  const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }) });
+  return new Pipeline({
+    counters,
+    model,
+    geometry,
+    source,
+    tracker,
+    detector,
+    alerter,
+    store,
+    reporters,
+    retention,
+    health,
+    metrics,
+    sourceAlive: () => !sourceProbe.stalled(),
+    log,
+  });
+}

@@ -1,0 +1,88 @@
+// The daemon's health probes: is the source delivering, does the model score, is the
+// database writable, are the reporters connected.
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import type { HealthProbe } from './probe.js';
+
+/**
+ * Ok while `value()` has changed within `maxIdleMs` (checked at probe time, so the hot path
+ * pays nothing). `finished()` true = a finite source that ended normally.
+ */
+export function progressProbe(o: {
+  name: string;
+  critical: boolean;
+  value: () => number;
+  maxIdleMs: number;
+  now: () => number;
+  what: string;
+  finished?: () => boolean;
+}): HealthProbe & { stalled(): boolean } {
+  let last = o.value();
+  let changedAt = o.now();
+  const poll = (): number => {
+    const v = o.value();
+    if (v !== last) {
+      last = v;
+      changedAt = o.now();
+    }
+    return o.now() - changedAt;
+  };
+  return {
+    name: o.name,
+    critical: o.critical,
+    stalled: () => !(o.finished?.() ?? false) && poll() > o.maxIdleMs,
+    check() {
+      const idle = poll();
+      if (o.finished?.()) return { ok: true, detail: `finished after ${last} ${o.what}` };
+      return idle <= o.maxIdleMs
+        ? { ok: true, detail: `${last} ${o.what}, last ${Math.round(idle / 1000)} s ago` }
+        : { ok: false, detail: `no ${o.what} for ${Math.round(idle / 1000)} s (limit ${Math.round(o.maxIdleMs / 1000)} s)` };
+    },
+  };
+}
+
+/** The classifier is healthy while its last batch did not fail. */
+export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number }): HealthProbe {
+  let lastFailed = o.failedBatches();
+  let lastBatches = o.batches();
+  let ok = true;
+  return {
+    name: o.name,
+    critical: true,
+    check() {
+      const failed = o.failedBatches();
+      const batches = o.batches();
+      if (failed > lastFailed) ok = false;
+      else if (batches > lastBatches) ok = true;
+      lastFailed = failed;
+      lastBatches = batches;
+      return ok ? { ok, detail: `${batches} batches scored` } : { ok, detail: `classification failing (${failed} failed batches); see the log` };
+    },
+  };
+}
+
+export function databaseProbe(o: { path: string; usedBytes: () => number }): HealthProbe {
+  return {
+    name: 'database',
+    critical: true,
+    check() {
+      const target = o.path === ':memory:' ? undefined : o.path;
+      if (target !== undefined) {
+        accessSync(target, constants.W_OK);
+        accessSync(dirname(target), constants.W_OK);
+      }
+      return { ok: true, detail: `${o.usedBytes()} bytes used, writable` };
+    },
+  };
+}
+
+export function reporterProbe(o: { name: string; connected: () => boolean; depth: () => number }): HealthProbe {
+  return {
+    name: o.name,
+    critical: false,
+    check() {
+      const depth = o.depth();
+      return o.connected() ? { ok: true, detail: `connected, ${depth} waiting` } : { ok: false, detail: `not connected, ${depth} alerts waiting in the outbox` };
+    },
+  };
+}

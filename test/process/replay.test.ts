@@ -1,0 +1,111 @@
+// `argos replay`: the whole pipeline over a recording, as a user runs it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, lastJson, ROOT } from '../helpers/cli.js';
+
+const DEMO = join(ROOT, 'models/demo/adfa-ld.jsonl.gz');
+const KEYS = ['events', 'malformed', 'syscalls', 'processes', 'windows', 'alerts', 'seconds'];
+
+function demoLines(): string[] {
+  return gunzipSync(readFileSync(DEMO)).toString('utf8').trim().split('\n');
+}
+
+test('replay --demo --json: one summary object as the last line, counting the recording', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'argos-replay-test-'));
+  try {
+    const r = await runCli(['replay', '--demo', '--json'], { env: { TMPDIR: tmp } });
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJson(r.stdout);
+    assert.deepEqual(Object.keys(s), KEYS);
+    const lines = demoLines();
+    assert.equal(s.events, lines.length);
+    assert.equal(s.malformed, 0);
+    assert.equal(s.syscalls, lines.filter((l) => l.startsWith('{"process_tracepoint"')).length);
+    assert.equal(s.processes, lines.filter((l) => l.startsWith('{"process_exec"')).length);
+    assert.ok((s.windows as number) >= (s.processes as number), 'every process gives at least one window');
+    assert.ok((s.alerts as number) > 0, 'the demo holds attacks the default model flags');
+    // tsx (which runs the checkout's TypeScript) keeps its compile cache there; nothing else may stay.
+    assert.deepEqual(readdirSync(tmp).filter((f) => !f.startsWith('tsx-')), [], 'the temporary database is removed and ONNX Runtime leaves nothing in TMPDIR');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('replay --demo prints the alerts: attacks from the recording among them', async () => {
+  const r = await runCli(['replay', '--demo']);
+  assert.equal(r.code, 0, r.stderr);
+  const alertLines = r.stdout.split('\n').filter((l) => l.startsWith('  score '));
+  assert.ok(alertLines.length > 0, r.stdout);
+  assert.ok(alertLines.some((l) => l.includes('/Attack_Data_Master/')), `attacks are among the alerts:\n${r.stdout}`);
+  assert.match(r.stdout, /\d+ events \(0 malformed\), \d+ syscalls, 52 processes, \d+ windows, \d+ alerts in/);
+});
+
+test('replay - reads standard input; bad lines are counted, not fatal', async () => {
+  const lines = demoLines().slice(0, 3000);
+  const input = [...lines.slice(0, 1000), 'not json', '{"process_tracepoint":{"process":', '', ...lines.slice(1000)].join('\n');
+  const r = await runCli(['replay', '-', '--json'], { input });
+  assert.equal(r.code, 0, r.stderr);
+  const s = lastJson(r.stdout);
+  assert.equal(s.malformed, 2);
+  assert.equal(s.events, 3002, 'the empty line is not an event');
+});
+
+test('replay --db keeps the alerts, and argos alerts lists them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-replay-db-'));
+  try {
+    const db = join(dir, 'alerts.db');
+    const r = await runCli(['replay', '--demo', '--json', '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+    const alerts = lastJson(r.stdout).alerts as number;
+    const list = await runCli(['alerts', '--json'], { env: { ARGOS_DB_PATH: db } });
+    assert.equal(list.code, 0, list.stderr);
+    const text = list.stdout.trim();
+    const parsed = (text.startsWith('[') ? JSON.parse(text) : text.split('\n').map((l) => JSON.parse(l))) as { id: string; process: { binary: string } }[];
+    assert.equal(parsed.length, alerts);
+    assert.ok(parsed.every((a) => typeof a.id === 'string' && a.process.binary.startsWith('/adfa-ld/')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay errors are one clear line with the right exit code', async () => {
+  const missing = await runCli(['replay', '/nonexistent/recording.jsonl']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /replay file "\/nonexistent\/recording.jsonl" does not exist/);
+  assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
+
+  const none = await runCli(['replay']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /which recording\?/);
+
+  const speed = await runCli(['replay', '--demo', '--speed', 'warp']);
+  assert.equal(speed.code, 2);
+  assert.match(speed.stderr, /speed "warp"/);
+
+  const config = await runCli(['replay', '--demo'], { env: { SLIDING_WINDOW_SIZE: 'big', ARGOS_BATCH_SIZE: '0' } });
+  assert.equal(config.code, 78);
+  assert.match(config.stderr, /SLIDING_WINDOW_SIZE: must be a number/);
+  assert.match(config.stderr, /ARGOS_BATCH_SIZE: must be at least 1/);
+
+  const tooWide = await runCli(['replay', '--demo'], { env: { SLIDING_WINDOW_SIZE: '2048' } });
+  assert.equal(tooWide.code, 78);
+});
+
+test('replay of an empty file succeeds with zero counts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-replay-empty-'));
+  try {
+    const f = join(dir, 'empty.jsonl');
+    writeFileSync(f, '');
+    const r = await runCli(['replay', f, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = lastJson(r.stdout);
+    assert.equal(s.events, 0);
+    assert.equal(s.alerts, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
