@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, lastJson } from '../helpers/cli.js';
+import { runCli, startCli, lastJson } from '../helpers/cli.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { Subscriber } from '../helpers/mqtt-subscriber.js';
 
@@ -63,6 +63,44 @@ test('replay with the broker down: alerts wait in the outbox; the next run on th
       assert.equal(lastJson(again.stdout).alerts, 0);
       const ids = sub.messages.map((m) => (JSON.parse(m.payload) as { id: string }).id);
       assert.equal(new Set(ids).size, stored, 'every alert of the first run arrived');
+    } finally {
+      await sub.close();
+    }
+  } finally {
+    await broker.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a daemon SIGKILLed mid-stream loses no stored alert: the next start drains its outbox', async () => {
+  const broker = await Mosquitto.start();
+  await broker.stop(); // down while the first process runs
+  const dir = mkdtempSync(join(tmpdir(), 'argos-crash-'));
+  const db = join(dir, 'a.db');
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+  try {
+    // The demo recording spans 0.5 s; at 1/40 of its pace it takes about 20 s.
+    const first = startCli(['replay', '--demo', '--speed', '0.025', '--db', db], { env: { ARGOS_MQTT_URL: broker.url } });
+    let stored: { id: string }[] = [];
+    const deadline = Date.now() + 60_000;
+    while (stored.length < 2 && Date.now() < deadline && first.child.exitCode === null) {
+      const list = await runCli(['alerts', '--json', '--db', db]);
+      stored = list.stdout.trim() === '' ? [] : list.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string });
+    }
+    assert.equal(first.child.exitCode, null, 'killed while still running');
+    first.child.kill('SIGKILL');
+    await first.done;
+    assert.ok(stored.length >= 2, 'alerts were stored before the crash');
+    const atCrash = (await runCli(['alerts', '--json', '--db', db])).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+
+    await broker.start();
+    const sub = await Subscriber.connect(broker.url, 'argos/+/alert');
+    try {
+      const again = await runCli(['replay', empty, '--json', '--db', db], { env: { ARGOS_MQTT_URL: broker.url } });
+      assert.equal(again.code, 0, again.stderr);
+      const got = new Set(sub.messages.map((m) => (JSON.parse(m.payload) as { id: string }).id));
+      for (const id of atCrash) assert.ok(got.has(id), `alert ${id} stored before the crash was delivered after it`);
     } finally {
       await sub.close();
     }
