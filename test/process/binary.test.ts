@@ -6,10 +6,11 @@
 // unpack goes to the cache and is reused by the next start.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
@@ -118,6 +119,49 @@ void test('x64 binary: telemetry off, Bun runtime, embedded model usable (doctor
   assert.match(by.get('runtime')!.detail, /^Bun [\d.]+ \(single binary\) on linux-x64; ORT telemetry off$/);
   assert.equal(by.get('model')!.status, 'ok', by.get('model')!.detail);
   assert.match(by.get('model')!.detail, /\(bundled default\)/);
+  assert.deepEqual(readdirSync(s.tmp), []);
+});
+
+void test('x64 binary runs its managed Tetragon with the embedded policy, and stops it on SIGTERM', async (t) => {
+  const s = sandbox(t, 'x64');
+  const outside = join(s.work, '..');
+  const fakeLog = join(outside, 'fake-tetragon.log');
+  const child = spawn(s.bin, ['run'], {
+    cwd: s.work,
+    env: {
+      ...env(s),
+      // The stand-in for tetragon is a node script.
+      PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+      ARGOS_LOG_LEVEL: 'info',
+      ARGOS_TETRAGON_BIN: join(ROOT, 'test', 'fixtures', 'fake-tetragon'),
+      ARGOS_TETRAGON_EXPORT_FILE: join(outside, 'export.log'),
+      ARGOS_DB_PATH: join(outside, 'argos.db'),
+      ARGOS_HTTP_ADDRESS: '127.0.0.1:0',
+      FAKE_TETRAGON_EXIT_AFTER: 'never',
+      FAKE_TETRAGON_LOG: fakeLog,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const lines: string[] = [];
+  const running = new Promise<boolean>((resolveRunning) => {
+    createInterface({ input: child.stderr! }).on('line', (l) => {
+      lines.push(l);
+      if (/"msg":"running"/.test(l)) resolveRunning(true);
+    });
+    void exited.then(() => resolveRunning(false));
+    setTimeout(() => resolveRunning(false), 60_000).unref();
+  });
+  assert.equal(await running, true, `argos run did not report running:\n${lines.join('\n').slice(-3000)}`);
+  const start = readFileSync(fakeLog, 'utf8').split('\n').find((l) => l.startsWith('start '));
+  assert.ok(start, 'tetragon was started');
+  const args = JSON.parse(start.slice(start.indexOf('['))) as string[];
+  const policy = args[args.indexOf('--tracing-policy') + 1];
+  assert.match(policy, new RegExp(`^${s.cache.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/argos/assets-[0-9a-f]+/config/tetragon/raw-syscalls\\.yaml$`), 'the policy unpacked from the binary');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143, '128 + SIGTERM after a clean stop');
+  assert.match(readFileSync(fakeLog, 'utf8'), /^term \d+$/m, 'Tetragon got SIGTERM');
   assert.deepEqual(readdirSync(s.tmp), []);
 });
 
