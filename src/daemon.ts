@@ -17,6 +17,7 @@ import { Tokenizer } from './syscalls/index.js';
 import { Tracker } from './tracker/index.js';
 import { createSource } from './sources/index.js';
 import { systemTimers } from './sources/backoff.js';
+import { shippedPolicy } from './runtime/assets.js';
 import { Reporting } from './reporters/reporting.js';
 import { RetentionTask } from './store/retention.js';
 import { UsageError } from './cli/errors.js';
@@ -214,7 +215,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   });
   const source = o.source
     ? o.source(parser)
-    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin });
+    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
   let finished = false;
   source.done.then(
     () => (finished = true),

@@ -90,3 +90,8 @@ export function assetExists(rel: string): boolean {
   return r in embedded.files || Object.keys(embedded.files).some((f) => f.startsWith(`${r}/`));
 }
 
+
+/** The shipped Tetragon tracing policy, as a file Tetragon can read. */
+export function shippedPolicy(): string {
+  return resolveAsset('config/tetragon/raw-syscalls.yaml');
+}

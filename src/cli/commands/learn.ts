@@ -13,6 +13,7 @@ import { SqliteStore } from '../../store/store.js';
 import { createSource } from '../../sources/index.js';
 import { systemTimers, delay } from '../../sources/backoff.js';
 import { BaselineRecorder, fullVocabulary } from '../../learn/recorder.js';
+import { shippedPolicy } from '../../runtime/assets.js';
 
 interface LearnFlags extends CommonFlags {
   duration?: string;
@@ -41,7 +42,7 @@ export const command: CommandModule = {
       const { tokenizer, names } = fullVocabulary();
       const recorder = new BaselineRecorder({ store, names, counters, log: log.child({ module: 'learn' }), clock: systemClock });
       const parser = new Parser({ handler: recorder, tokenizer, counters, log: log.child({ module: 'parser' }) });
-      const source = createSource(config, { sink: parser, logger: log, counters, clock: systemClock, timers: systemTimers, stdin: ctx.stdin as Readable });
+      const source = createSource(config, { sink: parser, logger: log, counters, clock: systemClock, timers: systemTimers, stdin: ctx.stdin as Readable, policyPath: shippedPolicy });
       const group = new LifecycleGroup(
         [
           { name: 'store', part: store },
