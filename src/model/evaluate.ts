@@ -31,16 +31,18 @@ export interface GroupMetrics {
   fpr: number;
 }
 
-export interface EvaluationReport extends GroupMetrics {
+export interface EvaluationReport extends Omit<GroupMetrics, 'traces'> {
   model: string;
   threshold: number;
   normal_traces: number;
   attack_traces: number;
   windows: number;
   syscalls: number;
-  /** Seconds spent in ONNX Runtime, and windows per second of it. */
+  /** Seconds spent in ONNX Runtime (one thread, `batch` windows a call), and the rates over it. */
   classify_seconds: number;
   windows_per_s: number;
+  /** Input syscalls per second of classification (each call is scored in about window/delta windows). */
+  syscalls_per_s: number;
   per_type: Record<string, GroupMetrics>;
 }
 
@@ -109,16 +111,20 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
   }
   const seconds = n.seconds + a.seconds;
   const windows = n.windows + a.windows;
+  const syscalls = [...normal, ...attack].reduce((s, t) => s + t.calls.length, 0);
+  const { traces: _attacks, ...overall } = groupMetrics(n.scores, a.scores, threshold);
+  void _attacks;
   return {
     model: opts.model,
     threshold,
     normal_traces: normal.length,
     attack_traces: attack.length,
-    ...groupMetrics(n.scores, a.scores, threshold),
+    ...overall,
     windows,
-    syscalls: [...normal, ...attack].reduce((s, t) => s + t.calls.length, 0),
+    syscalls,
     classify_seconds: Math.round(seconds * 1000) / 1000,
     windows_per_s: seconds > 0 ? Math.round(windows / seconds) : 0,
+    syscalls_per_s: seconds > 0 ? Math.round(syscalls / seconds) : 0,
     per_type,
   };
 }

@@ -21,8 +21,8 @@ interface EvaluateFlags {
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-function line(name: string, m: GroupMetrics): string {
-  return `${name.padEnd(18)} ${String(m.traces).padStart(6)}  auc ${m.auc.toFixed(4)}  far@dr90 ${pct(m.far_at_dr90).padStart(6)}  recall ${pct(m.recall).padStart(6)}`;
+function line(name: string, traces: number, m: Omit<GroupMetrics, 'traces'>): string {
+  return `${name.padEnd(18)} ${String(traces).padStart(6)}  auc ${m.auc.toFixed(4)}  far@dr90 ${pct(m.far_at_dr90).padStart(6)}  recall ${pct(m.recall).padStart(6)}`;
 }
 
 export const command: CommandModule = {
@@ -56,10 +56,10 @@ export const command: CommandModule = {
             return;
           }
           const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
-          out(`model ${r.model}: ${r.normal_traces} normal and ${r.attack_traces} attack traces, ${r.windows} windows (${r.windows_per_s} windows/s)`);
+          out(`model ${r.model}: ${r.normal_traces} normal and ${r.attack_traces} attack traces, ${r.windows} windows; classified ${r.windows_per_s} windows/s, ${r.syscalls_per_s} syscalls/s`);
           out(`at threshold ${r.threshold.toPrecision(6)}: precision ${pct(r.precision)}, recall ${pct(r.recall)}, f1 ${r.f1.toFixed(3)}, fpr ${pct(r.fpr)}`);
-          out(line('all attacks', r));
-          for (const [type, m] of Object.entries(r.per_type)) out(line(type, m));
+          out(line('all attacks', r.attack_traces, r));
+          for (const [type, m] of Object.entries(r.per_type)) out(line(type, m.traces, m));
         } catch (e) {
           progress.stop();
           throw asUsageError(e);
