@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config/load.js';
 import { parseDuration, parseBytes } from '../../src/config/units.js';
-import { renderEnvSample } from '../../src/config/sample.js';
+import { renderEnvSample, withSettingsTable } from '../../src/config/sample.js';
 import { SETTINGS, configSchema } from '../../src/config/schema.js';
 
 function problemsOf(fn: () => unknown): readonly string[] {
@@ -171,6 +171,8 @@ test('every setting is documented once and .env.sample is current', () => {
   assert.equal(new Set(names).size, names.length, 'an environment name is used twice');
   const sample = readFileSync(new URL('../../.env.sample', import.meta.url), 'utf8');
   assert.equal(sample, renderEnvSample(), '.env.sample is stale: run npm run gen:env-sample');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  assert.equal(readme, withSettingsTable(readme), 'the settings table in README.md is stale: run npm run gen:env-sample');
 });
 
 test('an empty value is unset, except where empty means off', () => {
