@@ -1,7 +1,7 @@
 // Files a compiled binary must put on disk (ONNX Runtime's shared library, the model for
 // Tetragon and ONNX Runtime to open) go to one cache folder, extracted once per content
 // version and reused by every later start; older versions are removed.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -54,21 +54,29 @@ export function extractOnce(candidates: readonly string[], name: string, key: st
   const problems: string[] = [];
   for (const root of candidates) {
     const dir = join(root, `${name}-${key}`);
-    if (existsSync(join(dir, COMPLETE))) return { dir, created: false };
     const tmp = join(root, `.${name}-${key}.tmp-${process.pid}`);
     try {
       mkdirSync(root, { recursive: true, mode: 0o755 });
+      // A native library is loaded from here: nobody else may have put files in it.
+      const why = untrusted(root);
+      if (why) {
+        problems.push(`${root}: ${why}`);
+        continue;
+      }
+      if (existsSync(join(dir, COMPLETE)) && !untrusted(dir)) return { dir, created: false };
       removeQuietly(tmp);
       for (const f of files) writeFile(join(tmp, f.rel), f.read());
       writeFile(join(tmp, COMPLETE), new TextEncoder().encode(`${key}\n`));
       try {
         renameSync(tmp, dir);
-      } catch (e) {
-        // Another process finished first (or a stale incomplete folder is in the way).
-        rmSync(tmp, { recursive: true, force: true });
-        if (existsSync(join(dir, COMPLETE))) return { dir, created: false };
+      } catch {
+        // Another process finished first, or a stale or untrusted folder is in the way.
+        if (existsSync(join(dir, COMPLETE)) && !untrusted(dir)) {
+          removeQuietly(tmp);
+          return { dir, created: false };
+        }
         rmSync(dir, { recursive: true, force: true });
-        throw e;
+        renameSync(tmp, dir);
       }
       pruneOtherVersions(root, name, key);
       return { dir, created: true };
@@ -80,6 +88,16 @@ export function extractOnce(candidates: readonly string[], name: string, key: st
   throw new Error(
     `cannot unpack ${name} into a cache folder (${problems.join('; ')}); set ARGOS_CACHE_DIR to a writable folder`,
   );
+}
+
+/** Why a folder cannot be trusted (not a real folder, another user's, writable by others), or undefined. */
+function untrusted(path: string): string | undefined {
+  const s = lstatSync(path);
+  if (!s.isDirectory()) return 'not a folder (symbolic links are not followed)';
+  const uid = process.getuid?.();
+  if (uid !== undefined && s.uid !== uid && s.uid !== 0) return `owned by another user (uid ${s.uid})`;
+  if ((s.mode & 0o022) !== 0) return 'writable by group or others';
+  return undefined;
 }
 
 function removeQuietly(path: string): void {

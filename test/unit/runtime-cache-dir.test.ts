@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDirCandidates, extractOnce } from '../../src/runtime/cache-dir.js';
@@ -70,4 +70,42 @@ void test('an unusable candidate is skipped; none usable is a readable error', (
     () => extractOnce([join(plainFile, 'below')], 'ort', 'k', files),
     (e: Error) => /cannot unpack ort into a cache folder \(.*below: ENOTDIR\).*ARGOS_CACHE_DIR/.test(e.message),
   );
+});
+
+void test('folders others could have written to are not used', (t) => {
+  const root = scratch(t);
+  const files = [{ rel: 'x', read: () => enc('X') }];
+  const shared = join(root, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o777);
+  const link = join(root, 'link');
+  symlinkSync(join(root, 'elsewhere'), link);
+  mkdirSync(join(root, 'elsewhere'));
+  const candidates = [shared, link];
+  if (process.getuid?.() === 0) {
+    const foreign = join(root, 'foreign');
+    mkdirSync(foreign);
+    chownSync(foreign, 12345, 12345);
+    candidates.push(foreign);
+  }
+  const good = join(root, 'good');
+  const r = extractOnce([...candidates, good], 'ort', 'k', files);
+  assert.equal(r.dir, join(good, 'ort-k'));
+  assert.deepEqual(readdirSync(shared), [], 'nothing unpacked into a world-writable folder');
+  assert.throws(() => extractOnce(candidates, 'ort', 'k', files), (e: Error) => {
+    assert.match(e.message, /shared: writable by group or others/);
+    assert.match(e.message, /link: not a folder \(symbolic links are not followed\)/);
+    if (process.getuid?.() === 0) assert.match(e.message, /foreign: owned by another user \(uid 12345\)/);
+    return true;
+  });
+
+  // A planted, "complete"-looking version inside an otherwise fine cache is redone, not trusted.
+  const planted = join(good, 'ort-k2');
+  mkdirSync(planted);
+  writeFileSync(join(planted, 'x'), 'EVIL');
+  writeFileSync(join(planted, '.complete'), 'k2');
+  chmodSync(planted, 0o777);
+  const again = extractOnce([good], 'ort', 'k2', files);
+  assert.equal(again.created, true);
+  assert.equal(readFileSync(join(again.dir, 'x'), 'utf8'), 'X');
 });
