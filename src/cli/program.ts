@@ -29,11 +29,16 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     ctx.stderr.write(`argos: failed to start: ${(e as Error).message}\n`);
     return 1;
   }
+  // Commands report their status through process.exitCode; keep the caller's value.
+  const callers = process.exitCode;
+  process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     return reportError(e, ctx);
+  } finally {
+    process.exitCode = callers;
   }
 }
 

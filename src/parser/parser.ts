@@ -26,6 +26,7 @@ import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
 import { NOT_A_SYSCALL, UNKNOWN_TOKEN, type Tokenizer } from '../syscalls/tokenizer.js';
 import { interpret, type ParsedEvent } from './event-object.js';
+import { nativeAbiOf } from '../syscalls/abi.js';
 
 export interface ParserOptions {
   handler: EventHandler;
@@ -38,19 +39,7 @@ export interface ParserOptions {
   now?: () => number;
 }
 
-/** The syscall ABI of a Node `process.arch`. */
-export function nativeAbiOf(arch: string = process.arch): Abi {
-  switch (arch) {
-    case 'arm64':
-      return 'arm64';
-    case 'arm':
-      return 'arm32';
-    case 'ia32':
-      return 'i386';
-    default:
-      return 'x64';
-  }
-}
+export { nativeAbiOf };
 
 const TP_PREFIX = '{"process_tracepoint":{"process":{';
 /** Where exec_id's value starts when it is the first field of the process. */

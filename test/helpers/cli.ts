@@ -1,6 +1,8 @@
 // Runs the `argos` CLI from the checkout as a child process, as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PassThrough, Readable } from 'node:stream';
+import { runCli as runInProcessCli } from '../../src/cli/program.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -51,4 +53,25 @@ export function runCli(args: readonly string[], opts: Parameters<typeof startCli
 export function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+/** Runs `argos ARGS` inside the test process (faster; for commands that do not own the process). */
+export async function runInProcess(
+  args: readonly string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await runInProcessCli(args, {
+    env: opts.env ?? {},
+    stdout,
+    stderr,
+    stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
+    cwd: opts.cwd ?? ROOT,
+  });
+  return { code, stdout: out, stderr: err };
 }

@@ -4,21 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { runCli } from '../../src/cli/program.js';
+import { runInProcess } from '../helpers/cli.js';
 import type { Alert } from '../../src/alerter/alert.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { makeAlert } from '../helpers/alerts.js';
 
 async function argos(args: string[], env: Record<string, string>, cwd: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(args, { env: { PATH: process.env.PATH, ...env }, stdout, stderr, stdin: new PassThrough(), cwd });
-  return { code, out, err };
+  const r = await runInProcess(args, { env: { PATH: process.env.PATH, ...env }, cwd });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 void test('argos alerts lists stored alerts as a table or as JSON lines, filtered by --since and --limit', async () => {

@@ -4,12 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { runCli } from '../../src/cli/program.js';
+import { runInProcess } from '../helpers/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { HealthServer } from '../../src/health/server.js';
@@ -40,15 +39,7 @@ async function closedPort(): Promise<number> {
 }
 
 async function doctor(env: Record<string, string>, cwd: string): Promise<{ code: number; out: string; checks: Map<string, DoctorCheck> }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const saved = process.exitCode;
-  const code = await runCli(['doctor', '--json', '--timeout', '1500'], { env: { PATH: process.env.PATH, ...env }, stdout, stderr, stdin: new PassThrough(), cwd });
-  process.exitCode = saved;
+  const { code, stdout: out, stderr: err } = await runInProcess(['doctor', '--json', '--timeout', '1500'], { env: { PATH: process.env.PATH, ...env }, cwd });
   assert.ok(out.trim() !== '', `argos doctor printed nothing (exit ${code}): ${err}`);
   const parsed = JSON.parse(out) as { ok: boolean; checks: DoctorCheck[] };
   assert.equal(parsed.ok, code === 0);

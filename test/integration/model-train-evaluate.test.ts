@@ -5,9 +5,7 @@ import { after, test } from 'node:test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../src/cli/program.js';
-import type { CliContext } from '../../src/cli/context.js';
+import { runInProcess } from '../helpers/cli.js';
 import { parseCard } from '../../src/detector/model-folder.js';
 import { generatedTrace, writeGeneratedSet } from '../helpers/model-data.js';
 import { SqliteStore } from '../../src/store/store.js';
@@ -17,16 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'argos-model-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const set = writeGeneratedSet(join(dir, 'data'));
 
-async function argos(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ctx: CliContext = { env: {}, stdout, stderr, stdin: Readable.from([]), cwd: dir };
-  const code = await runCli(args, ctx);
-  return { code, stdout: out, stderr: err };
+function argos(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runInProcess(args, { cwd: dir });
 }
 
 void test('train writes a model folder; evaluate separates the attacks and reports each attack type', async () => {

@@ -5,6 +5,7 @@
 // get a process_exec built from /proc, flagged "procFS" as Tetragon does.
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { Abi, Clock, LineSink } from '../../core/types.js';
+import { nativeAbiOf } from '../../syscalls/abi.js';
 
 export interface ProcInfo {
   binary: string;
@@ -31,18 +32,7 @@ export function readProc(pid: number): ProcInfo | undefined {
 }
 
 /** The syscall ABI of this host's native processes. */
-export function hostAbi(arch: string = process.arch): Abi {
-  switch (arch) {
-    case 'arm64':
-      return 'arm64';
-    case 'arm':
-      return 'arm32';
-    case 'ia32':
-      return 'i386';
-    default:
-      return 'x64';
-  }
-}
+export const hostAbi = nativeAbiOf;
 
 export function tetragonExecId(node: string, ktime: string, pid: number | string): string {
   return Buffer.from(`${node}:${ktime}:${pid}`).toString('base64');
