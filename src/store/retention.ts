@@ -1,5 +1,5 @@
 // Applies retention (ARGOS_RETENTION_AGE, ARGOS_RETENTION_SIZE) at start and then
-// periodically, logging what was removed.
+// periodically, logging what was removed; also keeps a counters snapshot each round and at stop.
 import type { Logger } from '../core/logger.js';
 import type { Lifecycle } from '../core/types.js';
 import { systemTimers, type Timers } from '../sources/backoff.js';
@@ -12,6 +12,8 @@ export interface RetentionTaskOptions {
   log: Logger;
   /** Default 1 hour. */
   intervalMs?: number;
+  /** Counters to store with each round (the `counters` table), e.g. `() => counters.snapshot()`. */
+  snapshot?: () => Record<string, number>;
   timers?: Timers;
 }
 
@@ -32,9 +34,20 @@ export class RetentionTask implements Lifecycle {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
+    if (wasRunning) this.saveSnapshot();
+  }
+
+  private saveSnapshot(): void {
+    if (!this.o.snapshot) return;
+    try {
+      this.o.store.saveCounters(this.o.snapshot());
+    } catch (e) {
+      this.o.log.error({ err: e }, 'cannot store a counters snapshot');
+    }
   }
 
   runOnce(): void {
@@ -44,6 +57,7 @@ export class RetentionTask implements Lifecycle {
     } catch (e) {
       this.o.log.error({ err: e }, 'retention failed');
     }
+    this.saveSnapshot();
   }
 
   private arm(): void {

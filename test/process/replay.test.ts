@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'n
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { runCli, lastJson, ROOT } from '../helpers/cli.js';
 
 const DEMO = join(ROOT, 'models/demo/adfa-ld.jsonl.gz');
@@ -67,6 +68,15 @@ test('replay --db keeps the alerts, and argos alerts lists them', async () => {
     const parsed = (text.startsWith('[') ? JSON.parse(text) : text.split('\n').map((l) => JSON.parse(l))) as { id: string; process: { binary: string } }[];
     assert.equal(parsed.length, alerts);
     assert.ok(parsed.every((a) => typeof a.id === 'string' && a.process.binary.startsWith('/adfa-ld/')));
+    // A counters snapshot is kept with the alerts.
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT json FROM counters ORDER BY at').all() as { json: string }[];
+      assert.ok(rows.length >= 1);
+      assert.equal((JSON.parse(rows[rows.length - 1].json) as { alerts: number }).alerts, alerts);
+    } finally {
+      sqlite.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
