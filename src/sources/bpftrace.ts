@@ -138,7 +138,7 @@ export class BpftraceSource implements EventSource {
       proc: this.o.proc,
       other: (l) => {
         if (l.startsWith('Attaching ')) {
-          this.o.logger.info({ source: this.name, pid: this.child.pid, msg: l }, 'bpftrace is attached');
+          this.o.logger.info({ source: this.name, pid: this.child.pid, output: l }, 'bpftrace is attached');
           this.markReady();
         } else if (l !== '') {
           this.o.logger.debug({ source: this.name, line: l }, 'bpftrace output');

@@ -39,7 +39,7 @@ export interface SourceDeps {
 
 export function createSource(config: Config, deps: SourceDeps): EventSource {
   const { sink, logger, counters, clock, timers } = deps;
-  const log = logger.child({ module: 'source', source: config.source });
+  const log = logger.child({ module: 'source' });
   const tooLong = new RateLimitedLog(log, 5, 60_000, () => clock.now());
   const onOversize = (bytes: number): void => {
     counters.malformed++;
