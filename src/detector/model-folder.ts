@@ -165,7 +165,7 @@ export async function loadModel(location: ModelLocation = {}, deps: LoadModelDep
   const folder = location.dir !== undefined ? folderFiles(abs(location.dir)) : (deps.defaultFiles ?? packagedDefaultFiles)();
   const needFolder = location.modelPath === undefined || location.mappingPath === undefined;
   if (location.dir !== undefined) await checkFolder(abs(location.dir), false);
-  else if (needFolder && deps.defaultFiles === undefined) await checkFolder(dirname(folder.card), true);
+  else if (needFolder) await checkFolder(dirname(folder.card), true);
 
   const files: ModelFiles = { ...folder };
   if (location.modelPath !== undefined) {
