@@ -186,7 +186,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     queueDepth: () => live.detector?.queued ?? 0,
     outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
   });
-  const classifier = await OnnxClassifier.open(model, { workers: config.workers });
+  const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode });
   const detector = new Detector({
     classifier,
     sink: alerter,
