@@ -68,7 +68,7 @@ function moduleArgs(name: ModuleName, quick: boolean): string[] {
     case 'classify':
       return ['bench/classify.ts', '--json', ...q(['--runs', '5', '--seconds', '0.5'], ['--runs', '2', '--seconds', '0.2'])];
     case 'memory':
-      return ['bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1'])];
+      return ['bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1', '--processes', '1000'])];
     case 'e2e':
       return ['bench/e2e.ts', '--json', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
     case 'binary':
@@ -125,6 +125,15 @@ function ensureBinary(progress: (s: string) => void): string | undefined {
   const why = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-2).join(' | ') || `exit ${r.status}`;
   if (!existsSync(bin)) return `the binary could not be built (${why}) and dist/argos-linux-x64 does not exist`;
   return `the binary could not be rebuilt (${why}); measured the existing dist/argos-linux-x64 of ${statSync(bin).mtime.toISOString()}`;
+}
+
+/** Compiles dist/ (npm run build), which the memory benchmark runs as the Node build. */
+function ensureNodeBuild(progress: (s: string) => void): string | undefined {
+  progress('bench: build (tsc) ...');
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status === 0) return undefined;
+  const why = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(0, 2).join(' | ') || `exit ${r.status}`;
+  return `tsc reported errors (${why}); the Node build in dist/ may be partly stale`;
 }
 
 // Typed reads of the modules' JSON reports.
@@ -274,9 +283,13 @@ async function main(argv: string[]): Promise<void> {
   const progress = (s: string) => process.stderr.write(`${s}\n`);
   const m = machine();
   const notes: string[] = [];
-  if (only.includes('binary')) {
+  if (only.includes('binary') || only.includes('memory')) {
     const note = ensureBinary(progress);
     if (note) notes.push(`binary: ${note}`);
+  }
+  if (only.includes('memory')) {
+    const note = ensureNodeBuild(progress);
+    if (note) notes.push(`memory: ${note}`);
   }
   const runs: ModuleRun[] = [];
   for (const name of MODULES) {
