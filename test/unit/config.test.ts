@@ -175,3 +175,9 @@ test('an empty value is unset, except where empty means off', () => {
   assert.equal(c.mqttPrefix, 'argos');
   assert.equal(c.httpAddress, '');
 });
+
+test('classifier mode: worker or inline', () => {
+  assert.equal(loadConfig({ env: { ARGOS_CLASSIFIER_MODE: 'inline' } }).classifierMode, 'inline');
+  const problems = problemsOf(() => loadConfig({ env: { ARGOS_CLASSIFIER_MODE: 'gpu' } }));
+  assert.match(problems[0], /^ARGOS_CLASSIFIER_MODE: .*worker.*inline/);
+});
