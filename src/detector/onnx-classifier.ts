@@ -6,7 +6,7 @@
 // the model takes. Mode 'worker' (the default) runs one session per worker thread instead;
 // the main thread only packs tokens and transfers buffers. Mode 'inline' runs on the calling
 // thread with `workers` intra-op threads (for tools such as evaluation, and runtimes without
-// worker support). bench/classify.ts measures both.
+// worker support). test/bench/classify.ts measures both.
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { endianness } from 'node:os';
 import type * as OrtModule from 'onnxruntime-node';

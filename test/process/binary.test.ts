@@ -167,7 +167,7 @@ void test('x64 binary runs its managed Tetragon with the embedded policy, and st
 
 void test('arm64 binary under qemu-aarch64: same findings as Node', (t) => {
   const missing = ['/usr/bin/qemu-aarch64', `${QEMU_LIBS}/lib/ld-linux-aarch64.so.1`, `${QEMU_LIBS}/lib/libstdc++.so.6`].filter((f) => !existsSync(f));
-  assert.deepEqual(missing, [], 'needs Debian packages qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross (scripts/setup.sh --with-test-tools)');
+  assert.deepEqual(missing, [], 'needs Debian packages qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross (build/setup.sh --with-test-tools)');
   const s = sandbox(t, 'arm64');
   const got = lastJson(check(runArm64(s, ['replay', '--demo', '--json']), 'arm64 replay under qemu'));
   assertSameFindings(got, 'arm64');

@@ -20,7 +20,7 @@ function scratch(t: { after(fn: () => void): void }): string {
 
 function analyze(args: string[]): { code: number; out: string } {
   const r = spawnSync('systemd-analyze', args, { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) assert.fail(`systemd-analyze is needed (Debian package systemd; scripts/setup.sh --with-test-tools): ${r.error.message}`);
+  if (r.error) assert.fail(`systemd-analyze is needed (Debian package systemd; build/setup.sh --with-test-tools): ${r.error.message}`);
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 

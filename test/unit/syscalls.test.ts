@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultSources, parseArmHeader, parseTsv, readSources, renderTables, TABLES_FILE } from '../../scripts/gen-syscalls.js';
+import { defaultSources, parseArmHeader, parseTsv, readSources, renderTables, TABLES_FILE } from '../../build/gen-syscalls.js';
 import {
   formatMapping,
   MappingError,

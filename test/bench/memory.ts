@@ -1,6 +1,6 @@
 // Benchmark: resident memory of the daemon as users run it, idle and with 10,000 live processes.
 //
-//   node --import tsx bench/memory.ts [--json] [--runs N] [--processes N]
+//   node --import tsx test/bench/memory.ts [--json] [--runs N] [--processes N]
 //        [--builds binary,node,tsx] [--env NAME=VALUE ...] [--node-flags "FLAGS"] [--breakdown]
 //
 // Each run starts a fresh `argos run --source stdin` (HTTP endpoint on a free 127.0.0.1 port, a
@@ -29,16 +29,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/core/logger.js';
-import type { EventSource, LineSink } from '../src/core/types.js';
-import { buildPipeline } from '../src/daemon.js';
-import { execLine, syscallLine, rfc3339Nanos, type RecordedProcess } from '../src/recording/tetragon-events.js';
-import { NAMES_BY_NUMBER } from '../src/syscalls/names.js';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { EventSource, LineSink } from '../../src/core/types.js';
+import { buildPipeline } from '../../src/daemon.js';
+import { execLine, syscallLine, rfc3339Nanos, type RecordedProcess } from '../../src/recording/tetragon-events.js';
+import { NAMES_BY_NUMBER } from '../../src/syscalls/names.js';
 
 const SELF = import.meta.filename;
-/** The checkout (this file is bench/memory.ts, or dist/bench/memory.js when compiled). */
-const ROOT = resolve(import.meta.dirname, SELF.endsWith('.js') ? '../..' : '..');
+/** The checkout (this file is test/bench/memory.ts, or dist/test/bench/memory.js when compiled). */
+const ROOT = resolve(import.meta.dirname, SELF.endsWith('.js') ? '../../..' : '../..');
 
 export interface Spread {
   median: number;

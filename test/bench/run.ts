@@ -1,8 +1,8 @@
 // The benchmark suite: `npm run bench` (a table) or `npm run bench -- --json` (one object).
 //
-//   node --import tsx bench/run.ts [--json] [--only parse,classify,memory,e2e,binary] [--quick]
+//   node --import tsx test/bench/run.ts [--json] [--only parse,classify,memory,e2e,binary] [--quick]
 //
-// Every benchmark runs in its own child process (`node --import tsx bench/<name>.ts --json`),
+// Every benchmark runs in its own child process (`node --import tsx test/bench/<name>.ts --json`),
 // one after the other, so one's heap, JIT state and threads cannot colour the next one's
 // figures. The compiled binary is built first when its inputs changed (`build:bin
 // --if-changed`); when the build fails the existing dist/ binary is measured and the result
@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 
 export interface Spread {
@@ -64,15 +64,15 @@ function moduleArgs(name: ModuleName, quick: boolean): string[] {
   const q = (full: string[], short: string[]) => (quick ? short : full);
   switch (name) {
     case 'parse':
-      return ['bench/parse-track.ts', '--json', ...q(['--runs', '5'], ['--runs', '1', '--processes', '200'])];
+      return ['test/bench/parse-track.ts', '--json', ...q(['--runs', '5'], ['--runs', '1', '--processes', '200'])];
     case 'classify':
-      return ['bench/classify.ts', '--json', ...q(['--runs', '5', '--seconds', '0.5'], ['--runs', '2', '--seconds', '0.2'])];
+      return ['test/bench/classify.ts', '--json', ...q(['--runs', '5', '--seconds', '0.5'], ['--runs', '2', '--seconds', '0.2'])];
     case 'memory':
-      return ['bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1', '--processes', '1000'])];
+      return ['test/bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1', '--processes', '1000'])];
     case 'e2e':
-      return ['bench/e2e.ts', '--json', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
+      return ['test/bench/e2e.ts', '--json', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
     case 'binary':
-      return ['bench/binary.ts', '--json', '--throughput', ...q(['--runs', '5'], ['--runs', '1'])];
+      return ['test/bench/binary.ts', '--json', '--throughput', ...q(['--runs', '5'], ['--runs', '1'])];
   }
 }
 

@@ -1,7 +1,7 @@
 // Benchmark: parse + track throughput on one core, next to merely splitting the same file
 // into lines.
 //
-//   node --import tsx bench/parse-track.ts [--json] [--runs N] [--processes N] [--per-process N]
+//   node --import tsx test/bench/parse-track.ts [--json] [--runs N] [--processes N] [--per-process N]
 //
 // A deterministic recording of full-size Tetragon events (pod context, long command lines,
 // every field of the event format notes) is generated into a temporary folder and deleted
@@ -16,15 +16,15 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Counters } from '../src/core/counters.js';
-import { silentLogger } from '../src/core/logger.js';
-import type { LineSink } from '../src/core/types.js';
-import { Parser } from '../src/parser/parser.js';
-import { writeSyntheticRecording, type SyntheticStats } from '../src/recording/synthetic.js';
-import { LineSplitter } from '../src/sources/lines.js';
-import { NAMES_BY_NUMBER } from '../src/syscalls/names.js';
-import { Tokenizer } from '../src/syscalls/tokenizer.js';
-import { Tracker } from '../src/tracker/tracker.js';
+import { Counters } from '../../src/core/counters.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { LineSink } from '../../src/core/types.js';
+import { Parser } from '../../src/parser/parser.js';
+import { writeSyntheticRecording, type SyntheticStats } from '../../src/recording/synthetic.js';
+import { LineSplitter } from '../../src/sources/lines.js';
+import { NAMES_BY_NUMBER } from '../../src/syscalls/names.js';
+import { Tokenizer } from '../../src/syscalls/tokenizer.js';
+import { Tracker } from '../../src/tracker/tracker.js';
 
 export interface ParseTrackOptions {
   runs?: number;

@@ -1,7 +1,7 @@
 // Writes models/demo/adfa-ld.jsonl.gz: a Tetragon-format recording of real ADFA-LD traces
 // (held-out normal traces and attacks, i386 syscall numbers, as a 64-bit kernel reports
 // 32-bit compat calls), for `argos replay --demo`. Deterministic: same data, same bytes.
-// Usage: node --import tsx scripts/make-demo-recording.ts [ADFA_DIR]
+// Usage: node --import tsx build/make-demo-recording.ts [ADFA_DIR]
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';

@@ -1,6 +1,6 @@
 // Benchmark: end-to-end alert latency at a steady 50,000 syscall events/s.
 //
-//   node --import tsx bench/e2e.ts [--json] [--runs N] [--seconds S] [--rate EVENTS_PER_S]
+//   node --import tsx test/bench/e2e.ts [--json] [--runs N] [--seconds S] [--rate EVENTS_PER_S]
 //
 // The real pipeline (buildPipeline: replay source at recorded pace → parser → tracker →
 // ONNX detector → alerter → SQLite store (WAL, a temporary file) → MQTT reporter) delivers to
@@ -21,17 +21,17 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
-import { silentLogger } from '../src/core/logger.js';
-import { systemClock, type LineSink, type SyscallWindow } from '../src/core/types.js';
-import { buildPipeline } from '../src/daemon.js';
-import { execLine, exitLine, rfc3339Nanos, syscallLine, type RecordedProcess } from '../src/recording/tetragon-events.js';
-import type { OutboxMessage } from '../src/store/store.js';
-import { createReplaySource } from '../src/sources/replay.js';
-import { systemTimers } from '../src/sources/backoff.js';
-import { Mosquitto } from '../test/helpers/mosquitto.js';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { systemClock, type LineSink, type SyscallWindow } from '../../src/core/types.js';
+import { buildPipeline } from '../../src/daemon.js';
+import { execLine, exitLine, rfc3339Nanos, syscallLine, type RecordedProcess } from '../../src/recording/tetragon-events.js';
+import type { OutboxMessage } from '../../src/store/store.js';
+import { createReplaySource } from '../../src/sources/replay.js';
+import { systemTimers } from '../../src/sources/backoff.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const ADFA = resolve(ROOT, '..', 'shared', 'datasets', 'adfa-ld');
 
 export interface Spread {

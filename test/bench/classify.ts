@@ -1,6 +1,6 @@
 // Benchmark: how fast the ONNX classifier scores windows.
 //
-//   node --import tsx bench/classify.ts [--json] [--model DIR] [--runs N] [--seconds S]
+//   node --import tsx test/bench/classify.ts [--json] [--model DIR] [--runs N] [--seconds S]
 //
 // Headline figures (`classify_windows_per_s`, `classify_syscalls_per_s`) are batch 64 on one
 // core: an inline session with one intra-op thread. syscalls/s = windows/s x the card's delta
@@ -13,10 +13,10 @@
 // lookups of bigram log-probabilities, as the n-gram family does) with seeded random tables.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadModel, packagedDefaultFiles, type LoadedModel } from '../src/detector/model-folder.js';
-import { OnnxClassifier, type OnnxClassifierOptions } from '../src/detector/onnx-classifier.js';
-import { GraphBuilder } from '../src/model/onnx/builder.js';
-import type { ModelCard } from '../src/core/types.js';
+import { loadModel, packagedDefaultFiles, type LoadedModel } from '../../src/detector/model-folder.js';
+import { OnnxClassifier, type OnnxClassifierOptions } from '../../src/detector/onnx-classifier.js';
+import { GraphBuilder } from '../../src/model/onnx/builder.js';
+import type { ModelCard } from '../../src/core/types.js';
 
 export interface Spread {
   median: number;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a checkout on Debian: system packages (when root) and npm packages.
 # Idempotent: npm ci runs only when package-lock.json changed since the last setup.
-# Usage: bash scripts/setup.sh [--with-test-tools]
+# Usage: bash build/setup.sh [--with-test-tools]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,6 @@
 // Benchmark: the cost of the alert path on one core.
 //
-//   node --import tsx bench/store.ts [--json] [--n N]
+//   node --import tsx test/bench/store.ts [--json] [--n N]
 //
 // - `saveAlert`: alerts committed per second (alert + 2 outbox rows in one transaction,
 //   WAL, synchronous=FULL, on a temporary file: bound by fsync on this disk).
@@ -12,11 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Alerter } from '../src/alerter/alerter.js';
-import { Counters } from '../src/core/counters.js';
-import { silentLogger } from '../src/core/logger.js';
-import type { ProcessInfo } from '../src/core/types.js';
-import { SqliteStore } from '../src/store/store.js';
+import { Alerter } from '../../src/alerter/alerter.js';
+import { Counters } from '../../src/core/counters.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { ProcessInfo } from '../../src/core/types.js';
+import { SqliteStore } from '../../src/store/store.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, n: { type: 'string', default: '2000' } } });
 const n = Number(values.n);

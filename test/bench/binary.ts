@@ -1,6 +1,6 @@
 // Benchmark: the single-file binaries' size, start-up time and memory.
 //
-//   node --import tsx bench/binary.ts [--arch x64|arm64] [--runs N] [--throughput] [--json]
+//   node --import tsx test/bench/binary.ts [--arch x64|arm64] [--runs N] [--throughput] [--json]
 //
 // Needs the binaries (npm run build:bin). arm64 runs under qemu-aarch64 (with a fake arm64
 // /proc/cpuinfo in a private mount namespace, as root), so its times are emulation times.
@@ -17,11 +17,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { writeSyntheticRecording } from '../src/recording/synthetic.js';
+import { writeSyntheticRecording } from '../../src/recording/synthetic.js';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 const CPUINFO = join(ROOT, 'test', 'fixtures', 'cpuinfo-arm64-cortex-a72.txt');
 
