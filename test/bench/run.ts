@@ -70,7 +70,7 @@ function moduleArgs(name: ModuleName, quick: boolean): string[] {
     case 'memory':
       return ['test/bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1', '--processes', '1000'])];
     case 'e2e':
-      return ['test/bench/e2e.ts', '--json', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
+      return ['test/bench/e2e.ts', '--json', '--both', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
     case 'binary':
       return ['test/bench/binary.ts', '--json', '--throughput', ...q(['--runs', '5'], ['--runs', '1'])];
   }
@@ -260,6 +260,12 @@ export function table(r: SuiteResult): string {
     ['classify, batch 1 (windows/s)', int(num(r.details.classify, 'batch1', 'windows_per_s', 'median')), range(spreadAt(r.details.classify, 'batch1', 'windows_per_s'), (n) => int(n)), ''],
     ['end-to-end latency p50 at 50k events/s (ms)', dec(r.e2e_p50_ms), range(s.e2e_p50_ms, (n) => dec(n)), ''],
     ['end-to-end latency p99 at 50k events/s (ms)', dec(r.e2e_p99_ms), range(s.e2e_p99_ms, (n) => dec(n)), '< 50'],
+    [
+      'the same p99, broker with set_tcp_nodelay (ms)',
+      dec(num(r.details.e2e, 'broker_nodelay', 'p99_ms', 'median')),
+      range(spreadAt(r.details.e2e, 'broker_nodelay', 'p99_ms'), (n) => dec(n)),
+      '',
+    ],
     ['RSS idle (MB)', dec(r.rss_idle_mb), range(s.rss_idle_mb, (n) => dec(n)), ''],
     ['RSS with 10,000 live processes (MB)', dec(r.rss_10k_procs_mb), range(s.rss_10k_procs_mb, (n) => dec(n)), '< 80'],
     ['binary size, linux-x64 (bytes)', int(r.binary_bytes), '', ''],
