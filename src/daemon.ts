@@ -176,14 +176,13 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     clock,
   });
   const registry = new Registry();
-  // Gauges read at scrape time; the stages they ask are built below.
-  const live: { tracker?: Tracker; detector?: Detector } = {};
+  // Gauges are read at scrape time, after every stage below exists.
   const metrics = createMetrics({
     registry,
     counters,
     node: config.nodeName,
-    trackedProcesses: () => live.tracker?.size ?? 0,
-    queueDepth: () => live.detector?.queued ?? 0,
+    trackedProcesses: () => tracker.size,
+    queueDepth: () => detector.queued,
     outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
   });
   const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode });
@@ -205,8 +204,6 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     clock,
     log: log.child({ module: 'tracker' }),
   });
-  live.tracker = tracker;
-  live.detector = detector;
   const parser = new Parser({
     handler: tracker,
     tokenizer: Tokenizer.fromMapping(model.mapping),
