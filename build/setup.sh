@@ -10,7 +10,7 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 packages=()
 if [ "${1:-}" = "--with-test-tools" ]; then
   # The test suite uses a real MQTT broker, real kernel events, arm64 emulation and systemd's verifier.
-  packages=(mosquitto mosquitto-clients bpftrace qemu-user libc6-arm64-cross systemd util-linux linux-libc-dev-armhf-cross libstdc++6-arm64-cross)
+  packages=(mosquitto mosquitto-clients bpftrace qemu-user libc6-arm64-cross systemd util-linux linux-libc-dev-armhf-cross libstdc++6-arm64-cross openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
