@@ -56,3 +56,43 @@ test('replay publishes alerts over mqtts:// to a TLS broker signed by ARGOS_MQTT
   const stored = await runCli(['alerts', '--json', '--db', db]);
   assert.equal(stored.stdout.trim().split('\n').length, lastJson(refused.stdout).alerts, 'the alerts are kept for later delivery');
 });
+
+test('mutual TLS: ARGOS_MQTT_CERT and ARGOS_MQTT_KEY get through a broker that requires a client certificate', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-mtls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = makeCerts(dir, 'mtls');
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const client = { key: join(dir, 'client.key'), csr: join(dir, 'client.csr'), cert: join(dir, 'client.pem') };
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=argos-edge-test', '-keyout', client.key, '-out', client.csr);
+  ssl('x509', '-req', '-in', client.csr, '-CA', pki.ca, '-CAkey', join(dir, 'mtls-ca.key'), '-CAcreateserial', '-days', '2', '-out', client.cert);
+  const tlsPort = await freePort();
+  const broker = await Mosquitto.start({
+    extraConfig: [`listener ${tlsPort} 127.0.0.1`, `cafile ${pki.ca}`, `certfile ${pki.cert}`, `keyfile ${pki.key}`, 'require_certificate true'],
+  });
+  t.after(() => broker.dispose());
+  const url = `mqtts://127.0.0.1:${tlsPort}`;
+
+  const seen = new Set<string>();
+  const sub = mqtt.connect(url, { ca: readFileSync(pki.ca), cert: readFileSync(client.cert), key: readFileSync(client.key), clientId: `sub-${process.pid}`, reconnectPeriod: 100 });
+  t.after(() => sub.end(true));
+  sub.on('message', (_topic, payload) => seen.add((JSON.parse(payload.toString()) as { id: string }).id));
+  await new Promise<void>((resolve, reject) => {
+    sub.once('connect', () => resolve());
+    sub.once('error', reject);
+  });
+  await sub.subscribeAsync('argos/+/alert', { qos: 1 });
+
+  const env = { ARGOS_MQTT_URL: url, ARGOS_MQTT_CA: pki.ca, ARGOS_MQTT_CERT: client.cert, ARGOS_MQTT_KEY: client.key };
+  const ok = await runCli(['replay', '--demo', '--json', '--db', join(dir, 'a.db')], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  const alerts = lastJson(ok.stdout).alerts as number;
+  await waitFor(() => seen.size >= alerts, 'every alert over mutual TLS', 15_000);
+
+  // Without the client certificate the broker refuses the connection; nothing is lost.
+  const db = join(dir, 'b.db');
+  const refused = await runCli(['replay', '--demo', '--json', '--db', db], { env: { ARGOS_MQTT_URL: url, ARGOS_MQTT_CA: pki.ca, ARGOS_DRAIN_TIMEOUT: '2s' } });
+  assert.equal(refused.code, 0, refused.stderr);
+  const stored = await runCli(['alerts', '--json', '--db', db]);
+  assert.equal(stored.stdout.trim().split('\n').length, lastJson(refused.stdout).alerts);
+  assert.equal(seen.size, alerts, 'nothing arrived from the client without a certificate');
+});
