@@ -20,7 +20,7 @@ import { SupervisedChild } from './child.js';
 import { LineSplitter } from './lines.js';
 import { SourceError, spawnError } from './errors.js';
 import { tracingPrivilegeProblem } from './privileges.js';
-import { BPFTRACE_PROGRAM } from './bpftrace/program.js';
+import { ARGV_MAX, BPFTRACE_PROGRAM } from './bpftrace/program.js';
 import { BpftraceTranslator, type ProcInfo } from './bpftrace/events.js';
 
 export const BPFTRACE_HELP = {
@@ -100,7 +100,7 @@ export class BpftraceSource implements EventSource {
         ...(o.env ?? process.env),
         BPFTRACE_MAP_KEYS_MAX: '65536',
         BPFTRACE_PERF_RB_PAGES: '256',
-        BPFTRACE_STRLEN: '200',
+        BPFTRACE_STRLEN: String(ARGV_MAX),
       },
       help: BPFTRACE_HELP,
       logger: o.logger,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BpftraceTranslator, hostAbi, isoNs, tetragonExecId, type ProcInfo } from '../../src/sources/bpftrace/events.js';
+import { BpftraceTranslator, argumentsOf, hostAbi, isoNs, tetragonExecId, unescapeRaw, type ProcInfo } from '../../src/sources/bpftrace/events.js';
 import { FakeTime } from '../helpers/fake-time.js';
 
 interface Ev {
@@ -97,4 +97,25 @@ void test('helpers: host ABI, nanosecond times', () => {
   assert.equal(hostAbi('arm64'), 'arm64');
   assert.equal(hostAbi('arm'), 'arm32');
   assert.equal(isoNs(1_700_000_000_123_456_789n), '2023-11-14T22:13:20.123456789Z');
+});
+
+void test('arguments read in the kernel: %r escapes, argv[0] dropped, cut-short flag', () => {
+  assert.deepEqual(argumentsOf('/bin/echo\\x00hello\\x00wor ld\\x00\\xc3\\xa9\\x00', 26), { arguments: 'hello wor ld é', complete: true });
+  assert.deepEqual(argumentsOf('perl\\x00-e\\x00a\\b', 300), { arguments: '-e a\\b', complete: false });
+  assert.equal(unescapeRaw('a\\x4').toString(), 'a\\x4', 'a broken escape stays as it is');
+});
+
+void test('an exec uses the kernel-read arguments, or /proc when those were cut short', () => {
+  const lines: string[] = [];
+  const proc = new Map<number, ProcInfo>([[11, { binary: '/usr/bin/long', arguments: 'all of the very long arguments' }]]);
+  const t = new BpftraceTranslator({ node: 'n1', sink: { line: (l) => lines.push(l) }, clock: { now: () => 0 }, bootWallNs: 0n, proc: (pid) => proc.get(pid) });
+  t.line('A 10 500 15 /bin/short\\x00-v\\x00');
+  t.line('E 10 500 1 1 0 /bin/short');
+  t.line('A 11 600 999 /usr/bin/long\\x00all of\\x00');
+  t.line('E 11 600 1 1 0 /usr/bin/long');
+  const execs = lines.map((l) => JSON.parse(l) as { process_exec: { process: { binary: string; arguments: string } } }).map((e) => e.process_exec.process);
+  assert.deepEqual(execs.map((p) => [p.binary, p.arguments]), [
+    ['/bin/short', '-v'],
+    ['/usr/bin/long', 'all of the very long arguments'],
+  ]);
 });

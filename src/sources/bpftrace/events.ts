@@ -68,8 +68,37 @@ export interface TranslatorOptions {
   other?: (line: string) => void;
 }
 
+/**
+ * The text of bpftrace's `%r` output back to bytes: it writes non-printable bytes as `\xNN`
+ * and everything else as is (a backslash too, so an argument that itself holds `\x41` is
+ * read as `A`: the one ambiguity of the format).
+ */
+export function unescapeRaw(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c /* backslash */ && s.charCodeAt(i + 1) === 0x78 /* x */ && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+      out.push(parseInt(s.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else {
+      out.push(c & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** `A` line payload → Tetragon's `arguments` (argv without argv[0], space-joined), and whether it was cut short. */
+export function argumentsOf(raw: string, fullLength: number): { arguments: string; complete: boolean } {
+  const bytes = unescapeRaw(raw);
+  const argv = bytes.toString('utf8').split('\0');
+  if (argv[argv.length - 1] === '') argv.pop();
+  return { arguments: argv.slice(1).join(' '), complete: bytes.length >= fullLength };
+}
+
 export class BpftraceTranslator {
   private readonly procs = new Map<string, Proc>();
+  /** Arguments read in the kernel at exec, waiting for their `E` line (same CPU, next line). */
+  private readonly execArgs = new Map<string, { arguments: string; complete: boolean }>();
   private readonly node: string;
   private readonly nodeJson: string;
   private readonly abi: Abi;
@@ -98,6 +127,7 @@ export class BpftraceTranslator {
       return;
     }
     if (kind === 0x53 /* S */) this.syscall(l);
+    else if (kind === 0x41 /* A */) this.args(l);
     else if (kind === 0x45 /* E */) this.exec(l);
     else if (kind === 0x58 /* X */) this.exit(l);
     else this.other(l);
@@ -130,6 +160,17 @@ export class BpftraceTranslator {
     return p;
   }
 
+  private args(l: string): void {
+    // A pid ktime length argv
+    const s1 = l.indexOf(' ', 2);
+    const s2 = l.indexOf(' ', s1 + 1);
+    const s3 = l.indexOf(' ', s2 + 1);
+    if (s1 < 0 || s2 < 0 || s3 < 0) return this.other(l);
+    const full = Number(l.slice(s2 + 1, s3));
+    if (this.execArgs.size >= 1024) this.execArgs.delete(this.execArgs.keys().next().value as string);
+    this.execArgs.set(l.slice(2, s2), argumentsOf(l.slice(s3 + 1), full));
+  }
+
   private exec(l: string): void {
     // E pid ktime ppid pktime uid filename (the filename may hold spaces)
     let at = 2;
@@ -145,8 +186,13 @@ export class BpftraceTranslator {
     const pid = Number(pidS);
     const ppid = Number(ppidS);
     const info = this.proc(pid);
-    // The process may be gone (or have exec'd again) already: keep the kernel's filename.
-    const details: ProcInfo = { binary: filename, arguments: info !== undefined && info.binary === filename ? info.arguments : '', cwd: info?.cwd };
+    const kernel = this.execArgs.get(`${pidS} ${ktime}`);
+    this.execArgs.delete(`${pidS} ${ktime}`);
+    // The process may be gone (or have exec'd again) already: keep the kernel's filename, and
+    // the arguments read in the kernel unless they were cut short and /proc still has them all.
+    const fromProc = info !== undefined && info.binary === filename ? info.arguments : undefined;
+    const args = kernel !== undefined && (kernel.complete || fromProc === undefined) ? kernel.arguments : (fromProc ?? '');
+    const details: ProcInfo = { binary: filename, arguments: args, cwd: info?.cwd };
     const parent = this.procs.get(`${ppid} ${pktime}`);
     const parentExecId = tetragonExecId(this.node, pktime, ppid);
     const p = this.remember(`${pid} ${ktime}`, pid, ktime, details, 'execve', parentExecId, Number(uidS));

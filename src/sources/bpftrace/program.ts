@@ -2,6 +2,9 @@
 // pid, $2 = the daemon's pid (both left out, or every event they print would make more).
 //
 // Output, one line per event (numbers in decimal):
+//   A <pid> <ktime> <length> <argv>                          arguments of the exec below it:
+//                                                            argv's bytes (NUL-separated, at most
+//                                                            ARGV_MAX of <length>) printed by %r
 //   E <pid> <ktime> <ppid> <parent ktime> <uid> <filename>   exec
 //   S <pid> <ktime> <syscall id>                             syscall entry
 //   X <pid> <ktime> <exit code>                              exit of a thread-group leader
@@ -9,6 +12,9 @@
 // task's start for processes that have not exec'd since bpftrace started (running before
 // it, or forked without exec). It is looked up in the kernel for every event, so events
 // from several CPUs cannot be attributed to the wrong exec whatever order they are read in.
+/** Bytes of a process's argv captured in the kernel (bpftrace's BPFTRACE_STRLEN must be at least this). */
+export const ARGV_MAX = 200;
+
 export const BPFTRACE_PROGRAM = `
 tracepoint:sched:sched_process_exec
 {
@@ -17,6 +23,13 @@ tracepoint:sched:sched_process_exec
   $p = curtask->real_parent->tgid;
   $pk = @exec[$p];
   if ($pk == 0) { $pk = curtask->real_parent->group_leader->start_time; }
+  // The new program's argv, read from its own memory while it exists for certain (a
+  // short-lived process is gone before /proc could be read in user space).
+  $mm = curtask->mm;
+  $n = $mm->arg_end - $mm->arg_start;
+  $m = $n;
+  if ($m > ${ARGV_MAX}) { $m = ${ARGV_MAX}; }
+  printf("A %d %llu %d %r\\n", pid, $t, $n, buf(uptr($mm->arg_start), $m));
   printf("E %d %llu %d %llu %d %s\\n", pid, $t, $p, $pk, uid, str(args->filename));
 }
 
