@@ -4,8 +4,10 @@
 // JSON event shape. bpftrace is restarted with backoff when it dies.
 //
 // Cost: every syscall on the host is one perf-buffer record, one printf in bpftrace and one
-// line parsed here; expect a few percent of a core per 10,000 syscalls/s and lost events
-// (bpftrace reports them on stderr) beyond a few 100,000/s. Tetragon filters and encodes in
+// line translated and parsed here. Measured on a 2-vCPU EPYC VM (600,000 syscalls from
+// `dd bs=1`, compiled JS build): bpftrace 3.4 µs and the daemon 3.7 µs of CPU per syscall, i.e.
+// about 7% of a core per 10,000 syscalls/s; bpftrace reports lost events on stderr when its
+// buffer overflows. Tetragon filters and encodes in
 // the kernel and is the better choice where it runs. bpftrace's own syscalls and the
 // daemon's are left out in the kernel (they would otherwise feed back into the stream).
 import { execFile } from 'node:child_process';
