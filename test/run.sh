@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ORT_DISABLE_TELEMETRY=1
+# What the tests need (Debian test tools, npm packages); quick when already there.
+if [ -z "${ARGOS_SKIP_SETUP:-}" ]; then bash build/setup.sh --with-test-tools; fi
 shopt -s nullglob globstar
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
