@@ -99,11 +99,12 @@ export class Pipeline implements Lifecycle {
   readonly reporters: Reporting;
   readonly health: HealthServer;
   readonly metrics: ArgosMetrics;
-  private readonly parts: PipelineParts;
+  /** For the systemd watchdog: false when the source has stalled. */
+  readonly healthy: () => boolean;
   private readonly group: LifecycleGroup;
 
   constructor(p: PipelineParts) {
-    this.parts = p;
+    this.healthy = p.sourceAlive;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
     this.group = new LifecycleGroup(
@@ -128,11 +129,6 @@ export class Pipeline implements Lifecycle {
     return this.group.stop();
   }
 
-  /** For the systemd watchdog: false when the source has stalled. */
-  healthy(): boolean {
-    return this.parts.sourceAlive();
-  }
-
   /**
    * After a finite source ended: score what is queued, then wait (bounded) until the
    * reporters delivered every stored alert. Resolves true when everything was delivered.
@@ -150,6 +146,11 @@ export class Pipeline implements Lifecycle {
 
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
+
+/** The configured event source, as the daemon and `argos learn` build it (shipped policy, system timers). */
+export function configuredSource(config: Config, d: { sink: LineSink; log: Logger; counters: Counters; clock: Clock; stdin: Readable }): EventSource {
+  return createSource(config, { sink: d.sink, logger: d.log, counters: d.counters, clock: d.clock, timers: systemTimers, stdin: d.stdin, policyPath: shippedPolicy });
+}
 
 /** Loads the model and builds every stage from the configuration. */
 export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
@@ -212,7 +213,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   });
   const source = o.source
     ? o.source(parser)
-    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
+    : configuredSource(config, { sink: parser, log, counters, clock, stdin: o.stdin });
   let finished = false;
   source.done.then(
     () => (finished = true),

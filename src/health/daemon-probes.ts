@@ -2,11 +2,12 @@
 // database writable, are the reporters connected.
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HealthProbe } from './probe.js';
+import { freshnessProbe, type HealthProbe } from './probe.js';
 
 /**
  * Ok while `value()` has changed within `maxIdleMs` (checked at probe time, so the hot path
- * pays nothing). `finished()` true = a finite source that ended normally.
+ * pays nothing): a freshness probe whose last activity is the last change seen.
+ * `finished()` true = a finite source that ended normally.
  */
 export function progressProbe(o: {
   name: string;
@@ -19,25 +20,21 @@ export function progressProbe(o: {
 }): HealthProbe & { stalled(): boolean } {
   let last = o.value();
   let changedAt = o.now();
-  const poll = (): number => {
+  const lastChange = (): number => {
     const v = o.value();
     if (v !== last) {
       last = v;
       changedAt = o.now();
     }
-    return o.now() - changedAt;
+    return changedAt;
   };
+  const fresh = freshnessProbe({ name: o.name, critical: o.critical, lastAt: lastChange, maxAgeMs: o.maxIdleMs, now: o.now, what: o.what });
+  const finished = (): boolean => o.finished?.() ?? false;
   return {
     name: o.name,
     critical: o.critical,
-    stalled: () => !(o.finished?.() ?? false) && poll() > o.maxIdleMs,
-    check() {
-      const idle = poll();
-      if (o.finished?.()) return { ok: true, detail: `finished after ${last} ${o.what}` };
-      return idle <= o.maxIdleMs
-        ? { ok: true, detail: `${last} ${o.what}, last ${Math.round(idle / 1000)} s ago` }
-        : { ok: false, detail: `no ${o.what} for ${Math.round(idle / 1000)} s (limit ${Math.round(o.maxIdleMs / 1000)} s)` };
-    },
+    stalled: () => !finished() && o.now() - lastChange() > o.maxIdleMs,
+    check: () => (finished() ? { ok: true, detail: `finished after ${last} ${o.what}` } : fresh.check()),
   };
 }
 

@@ -10,10 +10,9 @@ import { handleShutdown } from '../../core/shutdown.js';
 import { systemClock } from '../../core/types.js';
 import { Parser } from '../../parser/index.js';
 import { SqliteStore } from '../../store/store.js';
-import { createSource } from '../../sources/index.js';
+import { configuredSource } from '../../daemon.js';
 import { systemTimers, delay } from '../../sources/backoff.js';
 import { BaselineRecorder, fullVocabulary } from '../../learn/recorder.js';
-import { shippedPolicy } from '../../runtime/assets.js';
 
 interface LearnFlags extends CommonFlags {
   duration?: string;
@@ -42,7 +41,7 @@ export const command: CommandModule = {
       const { tokenizer, names } = fullVocabulary();
       const recorder = new BaselineRecorder({ store, names, counters, log: log.child({ module: 'learn' }), clock: systemClock });
       const parser = new Parser({ handler: recorder, tokenizer, counters, log: log.child({ module: 'parser' }) });
-      const source = createSource(config, { sink: parser, logger: log, counters, clock: systemClock, timers: systemTimers, stdin: ctx.stdin as Readable, policyPath: shippedPolicy });
+      const source = configuredSource(config, { sink: parser, log, counters, clock: systemClock, stdin: ctx.stdin as Readable });
       const group = new LifecycleGroup(
         [
           { name: 'store', part: store },

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { progressProbe } from '../../src/health/daemon-probes.js';
+
+test('the source probe fails once its counter has not moved for the limit, and a finished source is fine', async () => {
+  let now = 0;
+  let events = 0;
+  let done = false;
+  const p = progressProbe({ name: 'source', critical: true, value: () => events, maxIdleMs: 1000, now: () => now, what: 'events', finished: () => done });
+  now = 900;
+  assert.equal((await p.check()).ok, true);
+  assert.equal(p.stalled(), false);
+  now = 1500;
+  assert.equal((await p.check()).ok, false);
+  assert.equal(p.stalled(), true);
+  events = 5; // moves again: fresh from now on
+  assert.equal((await p.check()).ok, true);
+  now = 3000;
+  assert.equal(p.stalled(), true);
+  done = true;
+  assert.deepEqual(await p.check(), { ok: true, detail: 'finished after 5 events' });
+  assert.equal(p.stalled(), false);
+});
