@@ -80,14 +80,22 @@ function ioInfo(meta: readonly InferenceSession.ValueMetadata[]): IoInfo[] {
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
- * Packs windows into one zero-padded int64 [n, width] buffer. Windows longer than `width`
- * keep their last `width` tokens. Tokens are small non-negative ints, so on little-endian
- * machines the low 32-bit half of each int64 is written directly (no BigInt per token).
+ * Packs windows into one zero-padded int64 [n, width] buffer (`into` when given, which must
+ * hold at least n × width values; it is cleared first). Windows longer than `width` keep their
+ * last `width` tokens. Tokens are small non-negative ints, so on little-endian machines the low
+ * 32-bit half of each int64 is written directly (no BigInt per token).
  */
-export function packWindows(windows: readonly Int32Array[], width: number): BigInt64Array {
-  const out = new BigInt64Array(windows.length * width);
+export function packWindows(windows: readonly Int32Array[], width: number, into?: ArrayBuffer): BigInt64Array {
+  const size = windows.length * width;
+  let out: BigInt64Array;
+  if (into === undefined) out = new BigInt64Array(size);
+  else {
+    if (into.byteLength < size * 8) throw new RangeError(`packWindows: the buffer holds ${into.byteLength >> 3} values, ${size} needed`);
+    out = new BigInt64Array(into, 0, size);
+  }
   if (LITTLE_ENDIAN) {
-    const halves = new Int32Array(out.buffer);
+    const halves = new Int32Array(out.buffer, 0, size * 2);
+    if (into !== undefined) halves.fill(0);
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i];
       const from = w.length > width ? w.length - width : 0;
@@ -95,6 +103,7 @@ export function packWindows(windows: readonly Int32Array[], width: number): BigI
       for (let j = from; j < w.length; j++, o += 2) halves[o] = w[j];
     }
   } else {
+    if (into !== undefined) out.fill(0n);
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i];
       const from = w.length > width ? w.length - width : 0;
@@ -102,6 +111,38 @@ export function packWindows(windows: readonly Int32Array[], width: number): BigI
     }
   }
   return out;
+}
+
+/**
+ * Reuses the packed input buffers. A batch of 64 windows of 1024 is 512 KB; allocating one per
+ * batch left tens of megabytes of dead buffers resident between collections (a worker thread
+ * collects its transferred buffers late), so buffers go back here once their batch is scored.
+ */
+export class PackBuffers {
+  private readonly free: ArrayBuffer[] = [];
+  private rows = 0;
+
+  constructor(private readonly width: number, private readonly keep = 4) {}
+
+  /** A buffer for at least `n` windows. */
+  take(n: number): ArrayBuffer {
+    if (n > this.rows) {
+      // A larger batch than any before: older, smaller buffers are dropped.
+      this.rows = n;
+      this.free.length = 0;
+    }
+    return this.free.pop() ?? new ArrayBuffer(this.rows * this.width * 8);
+  }
+
+  /** Hands a buffer back (ignored if it is too small now, detached, or enough are kept). */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength >= this.rows * this.width * 8 && this.free.length < this.keep) this.free.push(buffer);
+  }
+
+  /** Buffers waiting to be reused. */
+  get spare(): number {
+    return this.free.length;
+  }
 }
 
 async function openSession(ort: Ort, bytes: Uint8Array, threads: number, source: string): Promise<InferenceSession> {
@@ -128,9 +169,15 @@ async function runSession(ort: Ort, session: InferenceSession, data: BigInt64Arr
   return score.data as Float32Array;
 }
 
+/** What an engine gives back: the scores, and the input buffer for reuse once it is free. */
+interface RunResult {
+  scores: Float32Array;
+  input: ArrayBuffer;
+}
+
 /** Runs one session per call site; what OnnxClassifier delegates to in each mode. */
 interface Engine {
-  run(data: BigInt64Array, n: number): Promise<Float32Array>;
+  run(data: BigInt64Array, n: number): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -153,8 +200,8 @@ class InlineEngine implements Engine {
     return new InlineEngine(ort, session, model.card.window);
   }
 
-  run(data: BigInt64Array, n: number): Promise<Float32Array> {
-    return runSession(this.ort, this.session, data, n, this.width);
+  async run(data: BigInt64Array, n: number): Promise<RunResult> {
+    return { scores: await runSession(this.ort, this.session, data, n, this.width), input: data.buffer as ArrayBuffer };
   }
 
   close(): Promise<void> {
@@ -172,7 +219,7 @@ type ToWorker = { kind: 'run'; id: number; data: BigInt64Array; n: number } | { 
 type FromWorker =
   | { kind: 'ready'; inputs: IoInfo[]; outputs: IoInfo[] }
   | { kind: 'failed'; message: string; model: boolean }
-  | { kind: 'result'; id: number; scores: Float32Array }
+  | { kind: 'result'; id: number; scores: Float32Array; input: ArrayBuffer }
   | { kind: 'error'; id: number; message: string };
 
 /** The body of a classifier worker thread (started by onnx-worker.ts). */
@@ -193,8 +240,9 @@ export async function serveClassifierWorker(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     switch (m.kind) {
       case 'run':
+        // The input buffer goes back with the answer, for the next batch.
         runSession(ort, session, m.data, m.n, init.width).then(
-          (scores) => post({ kind: 'result', id: m.id, scores }, [scores.buffer as ArrayBuffer]),
+          (scores) => post({ kind: 'result', id: m.id, scores, input: m.data.buffer as ArrayBuffer }, [scores.buffer as ArrayBuffer, m.data.buffer as ArrayBuffer]),
           (e: unknown) => post({ kind: 'error', id: m.id, message: (e as Error).message }),
         );
         break;
@@ -227,7 +275,7 @@ function startWorker(init: WorkerInit, url: URL | string | undefined): Worker {
 
 /** One worker thread holding one session. */
 class WorkerEngine implements Engine {
-  private readonly pending = new Map<number, { resolve: (s: Float32Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private exited = false;
   private readonly exitedPromise: Promise<void>;
@@ -246,7 +294,7 @@ class WorkerEngine implements Engine {
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
-      if (m.kind === 'result') p.resolve(m.scores);
+      if (m.kind === 'result') p.resolve({ scores: m.scores, input: m.input });
       else p.reject(new Error(m.message));
     });
   }
@@ -287,10 +335,10 @@ class WorkerEngine implements Engine {
     return engine;
   }
 
-  run(data: BigInt64Array, n: number): Promise<Float32Array> {
+  run(data: BigInt64Array, n: number): Promise<RunResult> {
     if (this.exited) return Promise.reject(new Error('the classifier worker thread has ended'));
     const id = this.nextId++;
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise<RunResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const msg: ToWorker = { kind: 'run', id, data, n };
       this.worker.postMessage(msg, [data.buffer as ArrayBuffer]);
@@ -314,6 +362,7 @@ class WorkerEngine implements Engine {
 export class OnnxClassifier implements Classifier {
   /** How many calls can usefully run at once (the detector's maxInFlight should exceed it by one). */
   readonly concurrency: number;
+  private readonly buffers: PackBuffers;
 
   private constructor(
     readonly card: ModelCard,
@@ -321,6 +370,7 @@ export class OnnxClassifier implements Classifier {
     readonly mode: 'worker' | 'inline',
   ) {
     this.concurrency = engines.length;
+    this.buffers = new PackBuffers(card.window, engines.length + 1);
   }
 
   /** Opens the model; throws ModelError when it breaks the contract. */
@@ -343,8 +393,18 @@ export class OnnxClassifier implements Classifier {
   score(windows: readonly Int32Array[]): Promise<Float32Array> {
     if (windows.length === 0) return Promise.resolve(new Float32Array(0));
     if (this.engines.length === 0) return Promise.reject(new Error('the classifier is closed'));
-    const data = packWindows(windows, this.card.window);
-    return this.pick().run(data, windows.length);
+    const data = packWindows(windows, this.card.window, this.buffers.take(windows.length));
+    return this.pick()
+      .run(data, windows.length)
+      .then(({ scores, input }) => {
+        this.buffers.give(input);
+        return scores;
+      });
+  }
+
+  /** Packed input buffers waiting for reuse (for tests and diagnostics). */
+  get spareBuffers(): number {
+    return this.buffers.spare;
   }
 
   async close(): Promise<void> {

@@ -67,6 +67,9 @@ interface DaemonRun {
   idle_mb: number;
   procs_mb: number;
   peak_mb: number;
+  /** Of procs_mb: private (anonymous) memory, and pages of files (code, libraries, the binary). */
+  procs_anon_mb: number;
+  procs_file_mb: number;
   tracked: number;
   windows: number;
   shed: number;
@@ -78,6 +81,9 @@ export interface BuildResult {
   rss_idle_mb: Spread;
   rss_10k_procs_mb: Spread;
   rss_peak_mb: Spread;
+  /** The 10,000-process RSS split: anonymous (the daemon's own data) and file-backed (shared code). */
+  rss_10k_anon_mb: Spread;
+  rss_10k_file_mb: Spread;
   growth_mb: Spread;
   growth_per_process_kb: number;
   tracked: number;
@@ -272,10 +278,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function status(pid: number): { rss: number; hwm: number } {
+function status(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
 /** The daemon's counters from /metrics, or undefined while it does not answer. */
@@ -354,8 +360,8 @@ async function runDaemon(build: Build, processes: number, env: Record<string, st
       () => exited,
     );
     const feedSeconds = (performance.now() - t0) / 1000;
-    const { rss, hwm } = status(pid);
-    return { idle_mb: idle, procs_mb: rss, peak_mb: hwm, tracked: m.argos_tracked_processes, windows: m.argos_windows_total, shed: m.argos_windows_shed_total, feed_seconds: feedSeconds };
+    const { rss, hwm, anon, file } = status(pid);
+    return { idle_mb: idle, procs_mb: rss, peak_mb: hwm, procs_anon_mb: anon, procs_file_mb: file, tracked: m.argos_tracked_processes, windows: m.argos_windows_total, shed: m.argos_windows_shed_total, feed_seconds: feedSeconds };
   } catch (e) {
     throw new Error(`${build}: ${(e as Error).message}${stderr ? ` (stderr: ${stderr.trim().split('\n').slice(-3).join(' | ')})` : ''}`, { cause: e });
   } finally {
@@ -395,6 +401,8 @@ export async function benchMemory(opts: MemoryOptions = {}): Promise<MemoryResul
       rss_idle_mb: spread(daemons.map((d) => d.idle_mb)),
       rss_10k_procs_mb: spread(daemons.map((d) => d.procs_mb)),
       rss_peak_mb: spread(daemons.map((d) => d.peak_mb)),
+      rss_10k_anon_mb: spread(daemons.map((d) => d.procs_anon_mb)),
+      rss_10k_file_mb: spread(daemons.map((d) => d.procs_file_mb)),
       growth_mb: g,
       growth_per_process_kb: Math.round((g.median * 1024 * 10) / processes) / 10,
       tracked: daemons[0].tracked,
@@ -472,6 +480,7 @@ async function main(argv: string[]): Promise<void> {
       `${build}: ${b.command}`,
       `  RSS idle                  ${f(b.rss_idle_mb)}`,
       `  RSS ${r.processes} processes    ${f(b.rss_10k_procs_mb)}  (goal < 80 MB at 10,000)`,
+      `    of which private        ${f(b.rss_10k_anon_mb)}, file-backed code ${f(b.rss_10k_file_mb)}`,
       `  peak RSS (VmHWM)          ${f(b.rss_peak_mb)}`,
       `  growth                    ${f(b.growth_mb)} = ${b.growth_per_process_kb} KB/process`,
       `  tracked ${b.tracked}, windows ${b.windows}, shed ${b.shed}, fed in ${b.feed_seconds.median} s`,

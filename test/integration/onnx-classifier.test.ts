@@ -37,6 +37,15 @@ void test('packWindows zero-pads short windows and keeps the last tokens of long
   assert.deepEqual([...packWindows([Int32Array.from([2147483647])], 2)], [2147483647n, 0n]);
 });
 
+void test('packWindows into a used buffer clears what the last batch left, and refuses one too small', () => {
+  const buffer = new ArrayBuffer(3 * 4 * 8);
+  packWindows([Int32Array.from([9, 9, 9, 9]), Int32Array.from([9, 9, 9, 9]), Int32Array.from([9, 9, 9, 9])], 4, buffer);
+  const again = packWindows([Int32Array.from([1]), Int32Array.from([2, 3])], 4, buffer);
+  assert.equal(again.buffer, buffer);
+  assert.deepEqual([...again], [1n, 0n, 0n, 0n, 2n, 3n, 0n, 0n]);
+  assert.throws(() => packWindows([Int32Array.from([1]), Int32Array.from([1])], 4, new ArrayBuffer(32)), /holds 4 values, 8 needed/);
+});
+
 for (const mode of ['inline', 'worker'] as const) {
   void test(`${mode}: scores batches of 1 and 64, full and padded windows`, async () => {
     const dir = writeModelFolder(root, `ok-${mode}`, { card: testCard({ window: 16 }) });
@@ -53,6 +62,8 @@ for (const mode of ['inline', 'worker'] as const) {
       const mixed = await c.score([Int32Array.from([5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]), short]);
       assert.equal(mixed[1], alone);
       assert.equal((await c.score([])).length, 0);
+      // The packed input buffers come back for the next batches (padding above ran on reused ones).
+      assert.ok(c.spareBuffers >= 1, `spare buffers: ${c.spareBuffers}`);
       // Calls overlap safely: each gets its own windows' scores back.
       const sets = [randomWindows(64, 16, 1), randomWindows(5, 16, 2), randomWindows(33, 16, 3)];
       const results = await Promise.all(sets.map((s) => c.score(s)));
