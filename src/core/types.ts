@@ -56,6 +56,11 @@ export interface Verdict {
 /** Where a line-oriented source delivers its lines (one Tetragon JSON event per line). */
 export interface LineSink {
   line(line: string): void;
+  /**
+   * The same, as the bytes `buf[from, to)` (UTF-8, no newline), valid only during the call.
+   * Optional: a sink that has it spares the source decoding every line to a string.
+   */
+  bytes?(buf: Buffer, from: number, to: number): void;
 }
 
 /**
@@ -70,10 +75,15 @@ export interface EventSource extends Lifecycle {
 
 /** What the parser calls for each recognised event. The tracker implements it. */
 export interface EventHandler {
-  /** A syscall of process `key` (exec_id, or `pid:<n>` without one), already mapped to a model token. `line` lets the handler pull process info lazily the first time it sees `key`. */
-  syscall(key: string, token: number, line: string): void;
+  /** A syscall of process `key` (exec_id, or `pid:<n>` without one), already mapped to a model token. `line` lets the handler pull process info lazily the first time it sees `key` (valid only during the call). */
+  syscall(key: string, token: number, line: EventLine): void;
   exec(process: ProcessInfo): void;
   exit(key: string): void;
+}
+
+/** The event line behind a syscall, decoded to text only when asked. */
+export interface EventLine {
+  text(): string;
 }
 
 /** Where the tracker sends each finished window. The detector implements it. */

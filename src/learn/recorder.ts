@@ -3,7 +3,7 @@
 // baseline table when the process exits, in batches.
 import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock, EventHandler, ProcessInfo } from '../core/types.js';
+import type { Clock, EventHandler, EventLine, ProcessInfo } from '../core/types.js';
 import type { BaselineTrace, Store } from '../store/store.js';
 import { NAMES_BY_NUMBER, normaliseName } from '../syscalls/names.js';
 import { FIRST_MAPPING_ID } from '../syscalls/mapping.js';
@@ -57,11 +57,11 @@ export class BaselineRecorder implements EventHandler {
     this.maxProcesses = o.maxProcesses ?? 20_000;
   }
 
-  syscall(key: string, token: number, line: string): void {
+  syscall(key: string, token: number, line: EventLine): void {
     let p = this.live.get(key);
     if (p === undefined) {
       if (this.live.size >= this.maxProcesses) this.finish(this.live.keys().next().value as string);
-      p = { info: processInfoFromLine(line), startedAt: this.o.clock.now(), tokens: [] };
+      p = { info: processInfoFromLine(line.text()), startedAt: this.o.clock.now(), tokens: [] };
       this.live.set(key, p);
       this.o.counters.processes++;
     }

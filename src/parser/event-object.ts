@@ -1,6 +1,6 @@
 // Reading parsed Tetragon events (the slow path: exec, exit, and anything the fast path
 // does not recognise). Nothing here throws on bad input; problems come back as strings.
-import type { Abi, PodInfo, ProcessInfo } from '../core/types.js';
+import type { Abi, EventLine, PodInfo, ProcessInfo } from '../core/types.js';
 
 type Json = Record<string, unknown>;
 
@@ -94,6 +94,14 @@ function eventOf(obj: Json): { type: string; body: unknown } | undefined {
   }
   return undefined;
 }
+
+/** An EventLine over a string the caller already has. */
+export function textLine(text: string): EventLine {
+  return { text: () => text };
+}
+
+/** An EventLine with no text (a handler finds no process details in it). */
+export const NO_LINE: EventLine = textLine('');
 
 /** ProcessInfo of the process a Tetragon event line is about (slow: parses the whole line). */
 export function processInfoFromLine(line: string): ProcessInfo | undefined {

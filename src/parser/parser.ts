@@ -1,8 +1,13 @@
 // Tetragon JSON lines → syscall tokens, exec and exit events for an EventHandler.
 //
-// Hot path. A raw_syscalls/sys_enter tracepoint line is read without JSON.parse: the few
+// Hot path. A raw_syscalls/sys_enter tracepoint line is read without JSON.parse, and without
+// decoding it to a string: sources hand the parser the line's bytes (`bytes()`), and the few
 // fields needed (exec_id, pid, the syscall argument) are found where Tetragon's encoder puts
-// them, with sticky regular expressions (native code) checking the structure around each one.
+// them, with byte comparisons checking the structure around each one. Only the exec_id is
+// turned into a string, and only when it differs from the previous line's. The whole line is
+// decoded when a handler asks for it (the first call of a process, for its details) and for
+// every line the fast path does not take. `line()` takes a string (sources that build lines,
+// tests) and runs the same fast path on its UTF-8 bytes.
 // The fast path accepts a line only when all of this holds:
 //   - it starts with `{"process_tracepoint":{"process":{` and the process begins with a
 //     well-formed `"exec_id":"…"` (printable ASCII, no escapes, so its text is its value)
@@ -21,11 +26,11 @@
 // joined lines, which the checks above catch) is not detected; the fields read are exact.
 // Full validation would cost a pass over every byte (about what JSON.parse costs), which is
 // several times the budget of this path. Exec and exit lines always go through JSON.parse.
-import type { Abi, EventHandler, LineSink } from '../core/types.js';
+import type { Abi, EventHandler, EventLine, LineSink } from '../core/types.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
 import { NOT_A_SYSCALL, UNKNOWN_TOKEN, type Tokenizer } from '../syscalls/tokenizer.js';
-import { interpret, type ParsedEvent } from './event-object.js';
+import { interpret, textLine, type ParsedEvent } from './event-object.js';
 import { nativeAbiOf } from '../syscalls/abi.js';
 
 export interface ParserOptions {
@@ -41,19 +46,45 @@ export interface ParserOptions {
 
 export { nativeAbiOf };
 
-const TP_PREFIX = '{"process_tracepoint":{"process":{';
+/** An ASCII constant to compare bytes against, also as little-endian 32-bit words (4 bytes a step). */
+interface Pattern {
+  length: number;
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+function ascii(s: string): Pattern {
+  const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const words = new Uint32Array(bytes.length >> 2);
+  const v = new DataView(bytes.buffer);
+  for (let k = 0; k < words.length; k++) words[k] = v.getUint32(k * 4, true);
+  return { length: bytes.length, bytes, words };
+}
+
+const TP_PREFIX = ascii('{"process_tracepoint":{"process":{');
+const EXEC_ID_KEY = ascii('"exec_id":"');
+const PID_KEY = ascii('"pid":');
+/** Both at once: the usual start of a line. */
+const TP_EXEC_ID = ascii('{"process_tracepoint":{"process":{"exec_id":"');
 /** Where exec_id's value starts when it is the first field of the process. */
-const EXEC_ID_AT = TP_PREFIX.length + '"exec_id":"'.length;
-/** Prefix, optional exec_id (printable ASCII without `"` or `\\`: its text is its value), pid. */
-const HEAD = /\{"process_tracepoint":\{"process":\{(?:"exec_id":"[\x20\x21\x23-\x5b\x5d-\x7e]+", ?)?"pid":\d{1,10}(?=[,}])/y;
-/** At the `[` of args: what precedes it, and the whole syscall argument up to `}]` and `,` or `}`. */
-const ARGS =
-  /(?<=\}, ?"subsys":"raw_syscalls", ?"event":"sys_enter", ?"args":)\[\{"(?:syscall_id":\{(?:"id":\d{1,10}(?:, ?(?="abi"))?)?(?:"abi":"(?:x64|arm64|i386|arm32)")?\}|(?:long|size)_arg":(?:"\d{1,10}"|\d{1,10}))\}\](?=[,}])/y;
-const TIME_KEY = ',"time":';
-const SYSCALL_ID_LEN = 'syscall_id":{'.length;
-const ARG_LEN = 'long_arg":'.length;
+const EXEC_ID_AT = TP_EXEC_ID.length;
+/** Longest exec_id remembered as the previous line's (Tetragon's are about 40 bytes). */
+const MAX_KEY = 256;
+// What must come before the `[` of args, matched backwards; a space may follow each comma.
+const ARGS_KEY = ascii('"args":');
+const EVENT_FIELD = ascii('"event":"sys_enter",');
+const SUBSYS_FIELD = ascii('"subsys":"raw_syscalls",');
+/** All of the above without spaces: the usual case, compared in one go. */
+const BEFORE_ARGS = ascii('},"subsys":"raw_syscalls","event":"sys_enter","args":');
+const SYSCALL_ID = ascii('syscall_id":{');
+const ID_KEY = ascii('"id":');
+const ABI_KEY = ascii('"abi":"');
+const LONG_ARG = ascii('long_arg":');
+const SIZE_ARG = ascii('size_arg":');
+const TIME_KEY = ascii('"time":');
+/** Start of a second event. */
+const EVENT_START_BYTES = Buffer.from('{"process_', 'latin1');
 const ABI = '"abi":"';
-const EVENT_START = '{"process_';
 const EXEC_PREFIX = '{"process_exec":';
 const EXIT_PREFIX = '{"process_exit":';
 
@@ -66,20 +97,47 @@ const C_COLON = 58;
 const C_SPACE = 32;
 const C_0 = 48;
 const C_9 = 57;
+const C_BACKSLASH = 92;
+const C_BRACKET_OPEN = 91;
+const C_BRACKET_CLOSE = 93;
 const C_BRACE_OPEN = 123;
 const C_BRACE_CLOSE = 125;
+const C_T = 116;
 
-/** True when `,"time":` (or `, "time":`) ends right before `at`. */
-function isTimeKeyBefore(line: string, at: number): boolean {
-  let i = at - 1;
-  for (let k = TIME_KEY.length - 1; k > 0; k--, i--) if (line.charCodeAt(i) !== TIME_KEY.charCodeAt(k)) return false;
-  if (line.charCodeAt(i) === C_SPACE) i--;
-  return line.charCodeAt(i) === C_COMMA;
+/** Longest string line run through the byte fast path by `line()`; longer ones take the slow path. */
+const MAX_STRING_FAST = 64 * 1024;
+
+/** True when `pat` occurs in `b` (seen through `v`) at `at`. */
+function isAt(v: DataView, b: Uint8Array, at: number, pat: Pattern): boolean {
+  if (at < 0 || at + pat.length > b.length) return false;
+  const w = pat.words;
+  let o = at;
+  for (let k = 0; k < w.length; k++, o += 4) if (v.getUint32(o, true) !== w[k]) return false;
+  const bytes = pat.bytes;
+  for (let k = w.length << 2; k < bytes.length; k++) if (b[at + k] !== bytes[k]) return false;
+  return true;
 }
 
-/** Characters of an RFC 3339 time: digits, T, Z, :, ., +, -. */
-function isTimeChar(c: number): boolean {
-  return (c >= C_0 && c <= C_9) || c === 84 || c === 90 || c === 58 || c === 46 || c === 43 || c === 45;
+/** If `pat` ends right before `end` (not before `min`), where it starts; else -1. */
+function before(v: DataView, b: Uint8Array, end: number, pat: Pattern, min: number): number {
+  const at = end - pat.length;
+  return at >= min && isAt(v, b, at, pat) ? at : -1;
+}
+
+/** Bytes of an RFC 3339 time: digits, T, Z, :, ., +, -. */
+const TIME_CHAR = new Uint8Array(256);
+for (const c of '0123456789TZ:.+-') TIME_CHAR[c.charCodeAt(0)] = 1;
+
+/** The line behind the current syscall, decoded only if a handler asks for it. */
+class CurrentLine implements EventLine {
+  buf: Buffer = EMPTY;
+  from = 0;
+  to = 0;
+  str: string | undefined;
+
+  text(): string {
+    return (this.str ??= this.buf.toString('utf8', this.from, this.to));
+  }
 }
 
 export class Parser implements LineSink {
@@ -94,6 +152,19 @@ export class Parser implements LineSink {
   private readonly arm32: Int32Array;
   private readonly badLines: RateLimitedLog;
   private readonly unknownLog: RateLimitedLog;
+  private readonly current = new CurrentLine();
+  /** The previous line's exec_id, as bytes and as the string handed on. */
+  private readonly keyBytes = new Uint8Array(MAX_KEY);
+  private readonly keyView = new DataView(this.keyBytes.buffer);
+  private keyLength = 0;
+  private key = '';
+  /** Where the previous line's args began, from its start. */
+  private argsOffset = 0;
+  /** A view of the last buffer read (made again when the buffer changes). */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer = EMPTY;
+  /** Where `line()` encodes a string line for the fast path. */
+  private scratch = Buffer.alloc(4096);
 
   constructor(opts: ParserOptions) {
     this.handler = opts.handler;
@@ -114,9 +185,27 @@ export class Parser implements LineSink {
   line(line: string): void {
     this.counters.events++;
     // `{"process_t…`: worth trying the fast path (which checks the whole prefix itself).
-    if (line.charCodeAt(10) === 116 && line.charCodeAt(0) === C_BRACE_OPEN) {
-      if (this.tracepointFast(line)) return;
-    } else if (!line.startsWith(EXEC_PREFIX) && !line.startsWith(EXIT_PREFIX) && this.ignoredFast(line)) {
+    if (line.charCodeAt(10) === C_T && line.charCodeAt(0) === C_BRACE_OPEN && line.length <= MAX_STRING_FAST) {
+      if (line.length * 3 > this.scratch.length) this.scratch = Buffer.alloc(Math.max(line.length * 3, this.scratch.length * 2));
+      const n = this.scratch.write(line, 0, 'utf8');
+      if (this.tracepointFast(this.scratch, 0, n, line)) return;
+    }
+    this.other(line);
+  }
+
+  /**
+   * One event line as the bytes `buf[from, to)` (no trailing newline); `buf` is only read
+   * during the call. Never throws on bad input.
+   */
+  bytes(buf: Buffer, from: number, to: number): void {
+    this.counters.events++;
+    if (buf[from + 10] === C_T && buf[from] === C_BRACE_OPEN && this.tracepointFast(buf, from, to, undefined)) return;
+    this.other(buf.toString('utf8', from, to));
+  }
+
+  /** A line the fast path did not take. */
+  private other(line: string): void {
+    if (!line.startsWith(EXEC_PREFIX) && !line.startsWith(EXIT_PREFIX) && this.ignoredFast(line)) {
       this.counters.ignored++;
       return;
     }
@@ -135,81 +224,156 @@ export class Parser implements LineSink {
     if (!known) return false;
     let e = line.length - 1;
     while (e > 0 && line.charCodeAt(e) <= C_SPACE) e--;
-    return line.charCodeAt(e) === C_BRACE_CLOSE && line.charCodeAt(e - 1) === C_QUOTE && line.indexOf(EVENT_START, 1) < 0;
+    return line.charCodeAt(e) === C_BRACE_CLOSE && line.charCodeAt(e - 1) === C_QUOTE && line.indexOf('{"process_', 1) < 0;
   }
 
-  /** The fast path (see the header). Returns false to hand the line to the slow path. */
-  private tracepointFast(line: string): boolean {
-    // Sticky regular expressions run as native code; they check the structure around each
-    // field read, and plain charCodeAt reads the values once the structure is known.
-    HEAD.lastIndex = 0;
-    if (!HEAD.test(line)) return false;
-    const pidEnd = HEAD.lastIndex;
+  /**
+   * The fast path (see the header) over `b[from, to)`; `text` is the line as a string when
+   * the caller has it. Returns false to hand the line to the slow path.
+   */
+  private tracepointFast(b: Buffer, from: number, to: number, text: string | undefined): boolean {
+    let v = this.view;
+    if (b !== this.viewOf || v.byteLength !== b.length) {
+      v = this.view = new DataView(b.buffer, b.byteOffset, b.length);
+      this.viewOf = b;
+    }
+    if (to - from < EXEC_ID_AT) return false;
+    // The process starts with "exec_id":"…", (optional) then "pid":<digits>.
+    let p: number;
     let key: string | undefined;
-    if (line.charCodeAt(TP_PREFIX.length + 1) === 101 /* e: exec_id, not pid */) {
-      key = line.slice(EXEC_ID_AT, line.indexOf('"', EXEC_ID_AT));
-    }
-
-    // `"args":[` is the first `[` that follows `"args":` (`[` is rare, so indexOf is quick).
-    let a = line.indexOf('[', pidEnd);
-    for (;;) {
-      if (a < 0) return false;
-      ARGS.lastIndex = a;
-      if (ARGS.test(line)) break;
-      if (line.charCodeAt(a - 1) === C_COLON && line.charCodeAt(a - 2) === C_QUOTE && line.charCodeAt(a - 3) === 115 /* s */) return false;
-      a = line.indexOf('[', a + 1);
-    }
-    const argsEnd = ARGS.lastIndex;
-
-    // The structure is known to be right: read the number and the ABI.
-    let p = a + 3;
-    let table = this.nativeTable;
-    let id = 0;
-    if (line.charCodeAt(p + 1) === 121 /* y: syscall_id */) {
-      p += SYSCALL_ID_LEN;
-      if (line.charCodeAt(p + 1) === 105 /* i: "id" */) {
-        p += 5;
-        for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
-        if (line.charCodeAt(p) === C_COMMA) p += line.charCodeAt(p + 1) === C_SPACE ? 2 : 1;
-      }
-      if (line.charCodeAt(p) === C_QUOTE) {
-        // "abi":" then x64 | arm64 | i386 | arm32
-        const c = line.charCodeAt(p + 7);
-        table = c === 120 ? this.x64 : c === 105 ? this.i386 : line.charCodeAt(p + 10) === 54 ? this.arm64 : this.arm32;
-      }
+    let sameProcess = false;
+    const withId = isAt(v, b, from, TP_EXEC_ID);
+    if (!withId) {
+      if (!isAt(v, b, from, TP_PREFIX)) return false;
+      p = from + TP_PREFIX.length;
     } else {
-      p += ARG_LEN; // long_arg": or size_arg":
-      if (line.charCodeAt(p) === C_QUOTE) p++;
-      for (let c = line.charCodeAt(p); c >= C_0 && c <= C_9; c = line.charCodeAt(++p)) id = id * 10 + (c - C_0);
+      p = from + EXEC_ID_AT;
+      const keyStart = p;
+      const n = this.keyLength;
+      if (n > 0 && keyStart + n < to && b[keyStart + n] === C_QUOTE && this.sameKey(v, b, keyStart)) {
+        // The previous line's exec_id (already checked): most lines come in bursts of one thread.
+        key = this.key;
+        sameProcess = true;
+        p += n;
+      } else {
+        for (let c = b[p]; p < to && c !== C_QUOTE; c = b[++p]) {
+          if (c < C_SPACE || c > 0x7e || c === C_BACKSLASH) return false;
+        }
+        if (p >= to || p === keyStart) return false;
+        key = this.remember(b, keyStart, p);
+      }
+      if (b[p + 1] !== C_COMMA) return false;
+      p += b[p + 2] === C_SPACE ? 3 : 2;
+    }
+    if (!isAt(v, b, p, PID_KEY)) return false;
+    p += PID_KEY.length;
+    const pidStart = p;
+    while (p < to && b[p] >= C_0 && b[p] <= C_9 && p - pidStart < 10) p++;
+    const pidEnd = p;
+    if (pidEnd === pidStart || (b[p] !== C_COMMA && b[p] !== C_BRACE_CLOSE)) return false;
+
+    // `"args":[` is the first `[` after the pid that has the right fields before it. A line of
+    // the same process as the previous one usually has it at the same place: tried first. (In
+    // a line that is one event, those fields occur once, so the two ways find the same `[`.)
+    let a = sameProcess ? from + this.argsOffset : -1;
+    let argsEnd = a > pidEnd && a < to && b[a] === C_BRACKET_OPEN ? argsAt(v, b, a, to, pidEnd) : -1;
+    if (argsEnd < 0) {
+      a = b.indexOf(C_BRACKET_OPEN, pidEnd);
+      for (;;) {
+        if (a < 0 || a >= to) return false;
+        argsEnd = argsAt(v, b, a, to, pidEnd);
+        if (argsEnd >= 0) break;
+        if (b[a - 1] === C_COLON && b[a - 2] === C_QUOTE && b[a - 3] === 115 /* s */) return false;
+        a = b.indexOf(C_BRACKET_OPEN, a + 1);
+      }
     }
 
     // The outer object is closed by `,"time":"…"}` at the very end.
-    let e = line.length - 1;
-    while (e > argsEnd && line.charCodeAt(e) <= C_SPACE) e--;
-    if (line.charCodeAt(e) !== C_BRACE_CLOSE || line.charCodeAt(e - 1) !== C_QUOTE) return false;
+    let e = to - 1;
+    while (e > argsEnd && b[e] <= C_SPACE) e--;
+    if (b[e] !== C_BRACE_CLOSE || b[e - 1] !== C_QUOTE) return false;
     let t = e - 2;
-    while (t > argsEnd && isTimeChar(line.charCodeAt(t))) t--;
-    if (e - t < 3 || line.charCodeAt(t) !== C_QUOTE || !isTimeKeyBefore(line, t)) return false;
+    while (t > argsEnd && TIME_CHAR[b[t]] === 1) t--;
+    if (e - t < 3 || b[t] !== C_QUOTE) return false;
+    let k = before(v, b, t, TIME_KEY, argsEnd);
+    if (k < 0) return false;
+    if (b[k - 1] === C_SPACE) k--;
+    if (b[k - 1] !== C_COMMA) return false;
     // A second event start means two half-written lines were joined.
-    for (let i = line.indexOf('{"p', EXEC_ID_AT); i >= 0; i = line.indexOf('{"p', i + 3)) {
-      if (line.charCodeAt(i + 9) === 95 /* _ */ && line.charCodeAt(i + 3) === 114 /* r */) return false;
+    const again = b.indexOf(EVENT_START_BYTES, from + EXEC_ID_AT);
+    if (again >= 0 && again < to) return false;
+    this.argsOffset = a - from;
+
+    // The structure is known to be right: read the number and the ABI.
+    p = a + 3;
+    let table = this.nativeTable;
+    let id = 0;
+    if (b[p + 1] === 121 /* y: syscall_id */) {
+      p += SYSCALL_ID.length;
+      if (b[p + 1] === 105 /* i: "id" */) {
+        p += ID_KEY.length;
+        for (let c = b[p]; c >= C_0 && c <= C_9; c = b[++p]) id = id * 10 + (c - C_0);
+        if (b[p] === C_COMMA) p += b[p + 1] === C_SPACE ? 2 : 1;
+      }
+      if (b[p] === C_QUOTE) {
+        // "abi":" then x64 | arm64 | i386 | arm32
+        const c = b[p + 7];
+        table = c === 120 ? this.x64 : c === 105 ? this.i386 : b[p + 10] === 54 ? this.arm64 : this.arm32;
+      }
+    } else {
+      p += LONG_ARG.length; // long_arg": or size_arg":
+      if (b[p] === C_QUOTE) p++;
+      for (let c = b[p]; c >= C_0 && c <= C_9; c = b[++p]) id = id * 10 + (c - C_0);
     }
 
     if (key === undefined) {
       let pid = 0;
-      let d = pidEnd - 1;
-      while (line.charCodeAt(d - 1) >= C_0 && line.charCodeAt(d - 1) <= C_9) d--;
-      for (; d < pidEnd; d++) pid = pid * 10 + (line.charCodeAt(d) - C_0);
+      for (let d = pidStart; d < pidEnd; d++) pid = pid * 10 + (b[d] - C_0);
       key = `pid:${pid}`;
     }
-    this.deliver(key, id < table.length ? table[id] : NOT_A_SYSCALL, id, line);
+    const cur = this.current;
+    cur.buf = b;
+    cur.from = from;
+    cur.to = to;
+    cur.str = text;
+    try {
+      this.deliver(key, id < table.length ? table[id] : NOT_A_SYSCALL, id, cur);
+    } finally {
+      // Keep no reference to the caller's buffer (it may be reused) or to the line.
+      cur.buf = EMPTY;
+      cur.str = undefined;
+    }
     return true;
   }
 
-  private deliver(key: string, token: number, id: number, line: string, abiName?: string): void {
+  /** True when the bytes at `at` are the previous exec_id's. */
+  private sameKey(v: DataView, b: Uint8Array, at: number): boolean {
+    const n = this.keyLength;
+    const kv = this.keyView;
+    let k = 0;
+    for (; k + 4 <= n; k += 4) if (v.getUint32(at + k, true) !== kv.getUint32(k, true)) return false;
+    const kb = this.keyBytes;
+    for (; k < n; k++) if (b[at + k] !== kb[k]) return false;
+    return true;
+  }
+
+  /** The exec_id `b[start, end)` as a string, remembered for the next line. */
+  private remember(b: Buffer, start: number, end: number): string {
+    const key = b.toString('latin1', start, end);
+    if (end - start <= MAX_KEY) {
+      this.keyBytes.set(b.subarray(start, end));
+      this.keyLength = end - start;
+      this.key = key;
+    } else {
+      this.keyLength = 0;
+    }
+    return key;
+  }
+
+  private deliver(key: string, token: number, id: number, line: EventLine, abiName?: string): void {
     if (token === NOT_A_SYSCALL) {
       this.counters.unknownSyscalls++;
-      this.unknownLog.warn({ id, abi: abiName ?? this.abiNameOf(line) }, 'syscall number not in the ABI table; counted as unknown');
+      this.unknownLog.warn({ id, abi: abiName ?? this.abiNameOf(line.text()) }, 'syscall number not in the ABI table; counted as unknown');
       token = UNKNOWN_TOKEN;
     }
     this.counters.syscalls++;
@@ -237,7 +401,7 @@ export class Parser implements LineSink {
     switch (ev.kind) {
       case 'syscall': {
         const token = ev.abi === undefined ? NOT_A_SYSCALL : this.tokenizer.lookup(ev.abi, ev.id);
-        this.deliver(ev.key, token, ev.id, line, ev.abiName);
+        this.deliver(ev.key, token, ev.id, textLine(line), ev.abiName);
         return;
       }
       case 'exec':
@@ -260,3 +424,81 @@ export class Parser implements LineSink {
     this.badLines.warn({ reason, length: line.length, start: line.slice(0, 160) }, 'skipped a bad event line');
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * If the `[` at `a` opens a well-formed sys_enter `args` (see the header), the index just
+ * after its closing `]`; else -1. `min` bounds the look back.
+ */
+function argsAt(v: DataView, b: Uint8Array, a: number, to: number, min: number): number {
+  // Backwards: },␣?"subsys":"raw_syscalls",␣?"event":"sys_enter",␣?"args":[
+  if (before(v, b, a, BEFORE_ARGS, min) < 0) {
+    let k = before(v, b, a, ARGS_KEY, min);
+    if (k < 0) return -1;
+    if (b[k - 1] === C_SPACE) k--;
+    k = before(v, b, k, EVENT_FIELD, min);
+    if (k < 0) return -1;
+    if (b[k - 1] === C_SPACE) k--;
+    k = before(v, b, k, SUBSYS_FIELD, min);
+    if (k < 0 || b[k - 1] !== C_COMMA || b[k - 2] !== C_BRACE_CLOSE) {
+      if (k < 0 || b[k - 1] !== C_SPACE || b[k - 2] !== C_COMMA || b[k - 3] !== C_BRACE_CLOSE) return -1;
+    }
+  }
+  // Forwards: [{"syscall_id":{…}}] or [{"long_arg":N}] / [{"size_arg":"N"}], then , or }.
+  let p = a + 1;
+  if (b[p] !== C_BRACE_OPEN || b[p + 1] !== C_QUOTE) return -1;
+  p += 2;
+  if (isAt(v, b, p, SYSCALL_ID)) {
+    p += SYSCALL_ID.length;
+    if (isAt(v, b, p, ID_KEY)) {
+      p = digits(b, p + ID_KEY.length, to);
+      if (p < 0) return -1;
+      if (b[p] === C_COMMA) {
+        const q = b[p + 1] === C_SPACE ? p + 2 : p + 1;
+        if (!isAt(v, b, q, ABI_KEY)) return -1;
+        p = q;
+      }
+    }
+    if (isAt(v, b, p, ABI_KEY)) {
+      p += ABI_KEY.length;
+      const n = abiLength(v, b, p);
+      if (n < 0) return -1;
+      p += n;
+    }
+    if (b[p] !== C_BRACE_CLOSE) return -1;
+    p++;
+  } else if (isAt(v, b, p, LONG_ARG) || isAt(v, b, p, SIZE_ARG)) {
+    p += LONG_ARG.length;
+    if (b[p] === C_QUOTE) {
+      p = digits(b, p + 1, to);
+      if (p < 0 || b[p] !== C_QUOTE) return -1;
+      p++;
+    } else {
+      p = digits(b, p, to);
+      if (p < 0) return -1;
+    }
+  } else {
+    return -1;
+  }
+  if (b[p] !== C_BRACE_CLOSE || b[p + 1] !== C_BRACKET_CLOSE) return -1;
+  p += 2;
+  return p < to && (b[p] === C_COMMA || b[p] === C_BRACE_CLOSE) ? p : -1;
+}
+
+
+/** `b[p…]` holds 1 to 10 digits: the index after them; else -1. */
+function digits(b: Uint8Array, p: number, to: number): number {
+  const start = p;
+  while (p < to && b[p] >= C_0 && b[p] <= C_9) p++;
+  const n = p - start;
+  // More than 10 digits: the 11th is not what may follow a number.
+  return n >= 1 && n <= 10 ? p : -1;
+}
+
+/** Length of `x64"`, `arm64"`, `i386"` or `arm32"` at `p`; else -1. */
+function abiLength(v: DataView, b: Uint8Array, p: number): number {
+  for (const name of ABI_NAMES) if (isAt(v, b, p, name)) return name.length;
+  return -1;
+}
+const ABI_NAMES = ['x64"', 'arm64"', 'i386"', 'arm32"'].map(ascii);

@@ -1,6 +1,7 @@
 // Splits a byte stream into lines for a LineSink: whole lines, in order, without the
-// trailing "\n" or "\r\n". On the hot path: a line that lies inside one chunk costs one
-// string (decoded straight from the chunk); only a line split across chunks is copied.
+// trailing "\n" or "\r\n". On the hot path a line that lies inside one chunk is handed on in
+// place: as bytes when the sink takes them (the parser decodes only what it needs), else as
+// one string decoded straight from the chunk. Only a line split across chunks is copied.
 import type { LineSink } from '../core/types.js';
 
 export const DEFAULT_MAX_LINE = 1024 * 1024;
@@ -23,6 +24,7 @@ export class LineSplitter {
   private pendingLength = 0;
   /** Bytes of the current line being skipped because it is too long (0 = not skipping). */
   private skipping = 0;
+  private readonly takesBytes: boolean;
 
   constructor(
     private readonly sink: LineSink,
@@ -30,6 +32,7 @@ export class LineSplitter {
   ) {
     this.maxLine = options.maxLine ?? DEFAULT_MAX_LINE;
     this.onOversize = options.onOversize ?? (() => {});
+    this.takesBytes = typeof sink.bytes === 'function';
   }
 
   /** Feeds a chunk. The splitter never keeps a reference to `chunk`: callers may reuse it. */
@@ -81,7 +84,8 @@ export class LineSplitter {
       this.onOversize(n);
       return;
     }
-    this.sink.line(buf.toString('utf8', from, to));
+    if (this.takesBytes) (this.sink as Required<LineSink>).bytes(buf, from, to);
+    else this.sink.line(buf.toString('utf8', from, to));
   }
 
   private emitPending(): void {

@@ -7,10 +7,10 @@
 // one that did emits its last `window` calls if any arrived since its last window. Processes
 // sit in a least-recently-seen list; beyond `maxProcesses` the oldest is dropped (counted in
 // `evicted`, no window: it may still be running, and comes back as a new process if it is).
-import type { Clock, EventHandler, ProcessInfo, SyscallWindow, WindowSink } from '../core/types.js';
+import type { Clock, EventHandler, EventLine, ProcessInfo, SyscallWindow, WindowSink } from '../core/types.js';
 import { Counters } from '../core/counters.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { processInfoFromLine } from '../parser/event-object.js';
+import { NO_LINE, processInfoFromLine } from '../parser/event-object.js';
 
 export interface TrackerOptions {
   window: number;
@@ -84,11 +84,11 @@ export class Tracker implements EventHandler {
     return this.procs.size;
   }
 
-  syscall(key: string, token: number, line: string): void {
+  syscall(key: string, token: number, line: EventLine): void {
     // Calls come in bursts from one thread: the previous process is checked before the map.
     let p = this.last !== undefined && this.last.key === key ? this.last : this.procs.get(key);
     if (p === undefined) {
-      p = this.add(key, processInfoFromLine(line) ?? fallbackInfo(key));
+      p = this.add(key, processInfoFromLine(line.text()) ?? fallbackInfo(key));
     } else if (p !== this.tail) {
       this.touch(p);
     }
@@ -261,7 +261,7 @@ export function windowsOfTrace(tokens: ArrayLike<number>, opts: WindowingOptions
   });
   const info: ProcessInfo = { execId: 'trace', pid: 0, binary: '', arguments: '' };
   tracker.exec(info);
-  for (let i = 0; i < tokens.length; i++) tracker.syscall('trace', tokens[i], '');
+  for (let i = 0; i < tokens.length; i++) tracker.syscall('trace', tokens[i], NO_LINE);
   tracker.exit('trace');
   return out;
 }

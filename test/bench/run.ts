@@ -255,6 +255,7 @@ export function table(r: SuiteResult): string {
     ['parse+track, one core (events/s)', int(r.parse_track_events_per_s), range(s.parse_track_events_per_s, (n) => int(n)), '≥ 1,000,000'],
     ['line split of the same file (events/s)', int(r.line_split_events_per_s), range(s.line_split_events_per_s, (n) => int(n)), ''],
     ['parse+track / line split', dec(s.parse_track_ratio ?? null, 2), '', '≥ 0.5'],
+    ['reading and finding line ends only (events/s)', int(num(r.details.parse, 'line_ends_events_per_s')), '', ''],
     ['classify, batch 64, one core (windows/s)', int(r.classify_windows_per_s), range(s.classify_windows_per_s, (n) => int(n)), ''],
     ['classify, batch 64, one core (syscalls/s)', int(r.classify_syscalls_per_s), range(s.classify_syscalls_per_s, (n) => int(n)), '≥ 500,000'],
     ['classify, batch 1 (windows/s)', int(num(r.details.classify, 'batch1', 'windows_per_s', 'median')), range(spreadAt(r.details.classify, 'batch1', 'windows_per_s'), (n) => int(n)), ''],

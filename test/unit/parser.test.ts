@@ -18,7 +18,7 @@ const tok = (abi: Abi, id: number) => tokenizer.token(abi, id);
 
 type Ev = ['syscall', string, number] | ['exec', ProcessInfo] | ['exit', string];
 
-function setup(nativeAbi: Abi = 'x64') {
+function parserWithLog(nativeAbi: Abi) {
   const events: Ev[] = [];
   const counters = new Counters();
   const parser = new Parser({
@@ -35,11 +35,37 @@ function setup(nativeAbi: Abi = 'x64') {
   return { parser, events, counters };
 }
 
+/**
+ * A parser fed through `line()` (a string), with a twin fed the same line through `bytes()`
+ * (inside a buffer with other lines before and after it, as a source reads them): after every
+ * line the twin must have seen exactly the same events and counted exactly the same.
+ */
+function setup(nativeAbi: Abi = 'x64') {
+  const viaString = parserWithLog(nativeAbi);
+  const viaBytes = parserWithLog(nativeAbi);
+  const parser = {
+    /** `rest`: what follows the line in the twin's buffer (default: other lines). */
+    line(line: string, rest = NEIGHBOUR_AFTER): void {
+      viaString.parser.line(line);
+      const text = Buffer.from(line, 'utf8');
+      const buf = Buffer.concat([NEIGHBOUR_BEFORE, text, rest]);
+      viaBytes.parser.bytes(buf, NEIGHBOUR_BEFORE.length, NEIGHBOUR_BEFORE.length + text.length);
+      const what = `bytes() and line() differ on ${JSON.stringify(line.length > 200 ? `${line.slice(0, 100)} … ${line.slice(-100)}` : line)}`;
+      assert.deepEqual(viaBytes.events, viaString.events, what);
+      assert.deepEqual(viaBytes.counters, viaString.counters, what);
+    },
+  };
+  return { parser, events: viaString.events, counters: viaString.counters };
+}
+
 const PROC = '"process":{"exec_id":"ZWRnZTE6MTIzNDU2Nzg5OjQyNDI=","pid":4242,"uid":1000,"cwd":"/home/pi","binary":"/usr/bin/curl","arguments":"http://x [a] {\\"process_x\\": 1} \\\\","flags":"execve clone","start_time":"2025-01-01T10:00:00.123456789Z","auid":1000,"parent_exec_id":"ZWRnZTE6MTIzNDUwMDAwOjQyMDA=","tid":4243}';
 const PARENT = '"parent":{"exec_id":"ZWRnZTE6MTIzNDUwMDAwOjQyMDA=","pid":4200,"binary":"/bin/bash"}';
 const KEY = 'ZWRnZTE6MTIzNDU2Nzg5OjQyNDI=';
 const tp = (arg: string, proc = PROC) =>
   `{"process_tracepoint":{${proc},${PARENT},"subsys":"raw_syscalls","event":"sys_enter","args":[${arg}],"policy_name":"raw-syscalls","action":"KPROBE_ACTION_POST"},"node_name":"edge1","time":"2025-01-01T10:00:01.000000001Z"}`;
+// Around a line in the twin's buffer: whole valid lines.
+const NEIGHBOUR_BEFORE = Buffer.from(`${tp('{"long_arg":"7"}')}\n`);
+const NEIGHBOUR_AFTER = Buffer.from(`\n${tp('{"long_arg":"7"}')}\n`);
 
 void test('the README example line', () => {
   const { parser, events, counters } = setup();
@@ -165,7 +191,9 @@ void test('a line cut anywhere, or two half lines joined, is malformed', () => {
   let n = 0;
   for (const a of lines) {
     for (let cut = 1; cut < a.length; cut++) {
-      parser.line(a.slice(0, cut));
+      // The twin gets the cut line with the rest of it right behind its end: nothing past
+      // the end may be read.
+      parser.line(a.slice(0, cut), Buffer.from(a.slice(cut)));
       parser.line(a.slice(0, cut) + lines[0]);
       n += 2;
     }

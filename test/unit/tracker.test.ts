@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Tracker, windowsOfTrace, type TrackerOptions } from '../../src/tracker/index.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { NO_LINE, textLine } from '../../src/parser/index.js';
 import type { ProcessInfo, SyscallWindow } from '../../src/core/types.js';
 
 function setup(over: Partial<TrackerOptions> = {}) {
@@ -30,15 +31,15 @@ const arr = (w: SyscallWindow) => [...w.tokens];
 void test('first window when full, then every delta calls, in call order', () => {
   const { tracker, windows, counters } = setup();
   tracker.exec(info('a'));
-  for (let t = 10; t < 13; t++) tracker.syscall('a', t, '');
+  for (let t = 10; t < 13; t++) tracker.syscall('a', t, NO_LINE);
   assert.equal(windows.length, 0, 'not full yet');
-  tracker.syscall('a', 13, '');
+  tracker.syscall('a', 13, NO_LINE);
   assert.deepEqual(windows.map(arr), [[10, 11, 12, 13]]);
-  tracker.syscall('a', 14, '');
+  tracker.syscall('a', 14, NO_LINE);
   assert.equal(windows.length, 1, 'one new call is less than delta');
-  tracker.syscall('a', 15, '');
+  tracker.syscall('a', 15, NO_LINE);
   assert.deepEqual(windows.map(arr), [[10, 11, 12, 13], [12, 13, 14, 15]]);
-  for (let t = 16; t < 20; t++) tracker.syscall('a', t, '');
+  for (let t = 16; t < 20; t++) tracker.syscall('a', t, NO_LINE);
   assert.deepEqual(windows.map(arr).slice(2), [[14, 15, 16, 17], [16, 17, 18, 19]]);
   assert.deepEqual(windows.map((w) => w.seq), [0, 1, 2, 3]);
   assert.ok(windows.every((w) => !w.final && w.process.binary === '/bin/a' && w.tokens instanceof Int32Array));
@@ -53,12 +54,12 @@ void test('first window when full, then every delta calls, in call order', () =>
 void test('exit: partial window at or above minWindow, none below', () => {
   const { tracker, windows, counters } = setup({ minWindow: 3 });
   tracker.exec(info('short'));
-  tracker.syscall('short', 5, '');
-  tracker.syscall('short', 6, '');
+  tracker.syscall('short', 5, NO_LINE);
+  tracker.syscall('short', 6, NO_LINE);
   tracker.exit('short');
   assert.equal(windows.length, 0, 'two calls < minWindow 3');
   tracker.exec(info('partial'));
-  for (const t of [7, 8, 9]) tracker.syscall('partial', t, '');
+  for (const t of [7, 8, 9]) tracker.syscall('partial', t, NO_LINE);
   tracker.exit('partial');
   assert.deepEqual(windows.map(arr), [[7, 8, 9]]);
   assert.equal(windows[0].final, true);
@@ -69,11 +70,11 @@ void test('exit: partial window at or above minWindow, none below', () => {
 void test('exit: last window only when calls arrived since the last one', () => {
   const { tracker, windows } = setup();
   tracker.exec(info('a'));
-  for (let t = 1; t <= 6; t++) tracker.syscall('a', t, ''); // windows at 4 and 6
+  for (let t = 1; t <= 6; t++) tracker.syscall('a', t, NO_LINE); // windows at 4 and 6
   tracker.exit('a');
   assert.equal(windows.length, 2, 'nothing new since the window at call 6');
   tracker.exec(info('b'));
-  for (let t = 1; t <= 7; t++) tracker.syscall('b', t, '');
+  for (let t = 1; t <= 7; t++) tracker.syscall('b', t, NO_LINE);
   tracker.exit('b');
   assert.deepEqual(windows.slice(2).map(arr), [[1, 2, 3, 4], [3, 4, 5, 6], [4, 5, 6, 7]]);
   assert.deepEqual(windows.slice(2).map((w) => w.final), [false, false, true]);
@@ -84,11 +85,11 @@ void test('exit: last window only when calls arrived since the last one', () => 
 void test('pid reuse: same pid, different exec ids are separate processes', () => {
   const { tracker, windows } = setup({ window: 3, delta: 3, minWindow: 1 });
   tracker.exec(info('exec-1', 42));
-  tracker.syscall('exec-1', 1, '');
-  tracker.syscall('exec-1', 1, '');
+  tracker.syscall('exec-1', 1, NO_LINE);
+  tracker.syscall('exec-1', 1, NO_LINE);
   tracker.exit('exec-1');
   tracker.exec(info('exec-2', 42));
-  tracker.syscall('exec-2', 2, '');
+  tracker.syscall('exec-2', 2, NO_LINE);
   tracker.exit('exec-2');
   assert.deepEqual(windows.map(arr), [[1, 1], [2]]);
   assert.deepEqual(windows.map((w) => w.process.execId), ['exec-1', 'exec-2']);
@@ -98,35 +99,35 @@ void test('pid reuse: same pid, different exec ids are separate processes', () =
 void test('a process first seen through a syscall gets its info from the line once', () => {
   const { tracker, windows } = setup({ window: 2, delta: 1 });
   const line = JSON.stringify({ process_tracepoint: { process: { exec_id: 'eA==', pid: 77, binary: '/usr/bin/curl', arguments: '-s x', pod: { namespace: 'ns', name: 'p', container: { name: 'c', image: { name: 'img:1' } } } } }, time: 't' });
-  tracker.syscall('eA==', 3, line);
-  tracker.syscall('eA==', 4, 'not json: only the first line is read');
+  tracker.syscall('eA==', 3, textLine(line));
+  tracker.syscall('eA==', 4, textLine('not json: only the first line is read'));
   assert.equal(windows.length, 1);
   assert.deepEqual(windows[0].process, { execId: 'eA==', pid: 77, binary: '/usr/bin/curl', arguments: '-s x', pod: { namespace: 'ns', name: 'p', container: 'c', image: 'img:1' } });
-  tracker.syscall('pid:9', 1, 'garbage');
-  tracker.syscall('pid:9', 1, 'garbage');
+  tracker.syscall('pid:9', 1, textLine('garbage'));
+  tracker.syscall('pid:9', 1, textLine('garbage'));
   assert.deepEqual(windows[1].process, { execId: 'pid:9', pid: 9, binary: '', arguments: '' });
 });
 
 void test('exec for a known key updates its info', () => {
   const { tracker, windows } = setup({ window: 2, delta: 2 });
-  tracker.syscall('k', 1, '');
+  tracker.syscall('k', 1, NO_LINE);
   tracker.exec({ ...info('k'), binary: '/bin/new' });
-  tracker.syscall('k', 2, '');
+  tracker.syscall('k', 2, NO_LINE);
   assert.equal(windows[0].process.binary, '/bin/new');
   assert.equal(tracker.size, 1);
 });
 
 void test('least recently seen process is evicted beyond maxProcesses', () => {
   const { tracker, windows, counters } = setup({ maxProcesses: 3, window: 2, delta: 1, minWindow: 1 });
-  for (const k of ['a', 'b', 'c']) tracker.syscall(k, 1, '');
-  tracker.syscall('a', 2, ''); // a is now most recent: order b, c, a
+  for (const k of ['a', 'b', 'c']) tracker.syscall(k, 1, NO_LINE);
+  tracker.syscall('a', 2, NO_LINE); // a is now most recent: order b, c, a
   assert.equal(windows.length, 1);
-  tracker.syscall('d', 1, ''); // evicts b
+  tracker.syscall('d', 1, NO_LINE); // evicts b
   assert.equal(counters.evicted, 1);
   assert.equal(tracker.size, 3);
-  tracker.syscall('c', 2, ''); // c kept its history
+  tracker.syscall('c', 2, NO_LINE); // c kept its history
   assert.deepEqual(arr(windows[1]), [1, 2]);
-  tracker.syscall('b', 5, ''); // b comes back as a new process (evicts a, the least recent)
+  tracker.syscall('b', 5, NO_LINE); // b comes back as a new process (evicts a, the least recent)
   assert.equal(counters.evicted, 2);
   assert.equal(counters.processes, 5);
   tracker.exit('b');
@@ -138,7 +139,7 @@ void test('least recently seen process is evicted beyond maxProcesses', () => {
 void test('ring grows on demand up to the window and wraps correctly', () => {
   const { tracker, windows } = setup({ window: 100, delta: 7, minWindow: 1, initialCapacity: 1 });
   const seq = Array.from({ length: 1000 }, (_, i) => (i * 37) % 60000);
-  for (const t of seq) tracker.syscall('p', t, '');
+  for (const t of seq) tracker.syscall('p', t, NO_LINE);
   tracker.exit('p');
   // Windows end at calls 100, 107, ..., then a final one ending at call 1000.
   const ends = [...Array.from({ length: Math.floor((1000 - 100) / 7) + 1 }, (_, i) => 100 + 7 * i)];
@@ -150,8 +151,8 @@ void test('ring grows on demand up to the window and wraps correctly', () => {
 
 void test('flush cuts final windows of live processes', () => {
   const { tracker, windows } = setup({ window: 4, delta: 4, minWindow: 1 });
-  tracker.syscall('a', 1, '');
-  tracker.syscall('b', 2, '');
+  tracker.syscall('a', 1, NO_LINE);
+  tracker.syscall('b', 2, NO_LINE);
   tracker.flush();
   assert.deepEqual(windows.map(arr), [[1], [2]]);
   assert.equal(tracker.size, 0);
