@@ -15,8 +15,11 @@
 //           (full-size lines), processes interleaved in bursts of 16, so every process ends
 //           with a full ring and one window scored. No process exits. Once /metrics shows N
 //           tracked, N windows and an empty classifier queue (the pause before any exit):
-//           VmRSS (current) and VmHWM (peak over the run). Then stdin closes and the daemon
-//           stops.
+//           VmRSS (current) and VmHWM (peak over the run), with RssAnon (private) and
+//           RssFile (pages of the binary and libraries, shared and reclaimable) beside them.
+//   settled then 10 s with nothing fed, the processes still tracked: VmRSS again (what remains
+//           once the runtime has collected the garbage of feeding 11.5 million events at
+//           full speed). Then stdin closes and the daemon stops.
 // No GC is forced: the figures are what the kernel sees, as on a device.
 // `--env` adds settings to every daemon (e.g. ARGOS_CLASSIFIER_MODE=inline); `--node-flags`
 // goes into NODE_OPTIONS of the node and tsx builds (e.g. --max-semi-space-size=2).
@@ -62,6 +65,9 @@ interface ChildReport {
   seconds: number;
 }
 
+/** How long the daemon is left quiet after the feed before the settled figure is read. */
+const SETTLE_SECONDS = 10;
+
 /** One daemon's figures. */
 interface DaemonRun {
   idle_mb: number;
@@ -70,6 +76,9 @@ interface DaemonRun {
   /** Of procs_mb: private (anonymous) memory, and pages of files (code, libraries, the binary). */
   procs_anon_mb: number;
   procs_file_mb: number;
+  /** SETTLE_SECONDS later, the same processes still tracked and nothing fed meanwhile. */
+  settled_mb: number;
+  settled_anon_mb: number;
   tracked: number;
   windows: number;
   shed: number;
@@ -84,6 +93,9 @@ export interface BuildResult {
   /** The 10,000-process RSS split: anonymous (the daemon's own data) and file-backed (shared code). */
   rss_10k_anon_mb: Spread;
   rss_10k_file_mb: Spread;
+  /** The same daemons SETTLE_SECONDS later: what remains once the feed's garbage is collected. */
+  rss_10k_settled_mb: Spread;
+  rss_10k_settled_anon_mb: Spread;
   growth_mb: Spread;
   growth_per_process_kb: number;
   tracked: number;
@@ -361,7 +373,11 @@ async function runDaemon(build: Build, processes: number, env: Record<string, st
     );
     const feedSeconds = (performance.now() - t0) / 1000;
     const { rss, hwm, anon, file } = status(pid);
-    return { idle_mb: idle, procs_mb: rss, peak_mb: hwm, procs_anon_mb: anon, procs_file_mb: file, tracked: m.argos_tracked_processes, windows: m.argos_windows_total, shed: m.argos_windows_shed_total, feed_seconds: feedSeconds };
+    // Then quiet, as a device between bursts: the runtime collects what the feed left.
+    await sleep(SETTLE_SECONDS * 1000);
+    if (exited) throw new Error('the daemon exited while settling');
+    const later = status(pid);
+    return { idle_mb: idle, procs_mb: rss, peak_mb: hwm, procs_anon_mb: anon, procs_file_mb: file, settled_mb: later.rss, settled_anon_mb: later.anon, tracked: m.argos_tracked_processes, windows: m.argos_windows_total, shed: m.argos_windows_shed_total, feed_seconds: feedSeconds };
   } catch (e) {
     throw new Error(`${build}: ${(e as Error).message}${stderr ? ` (stderr: ${stderr.trim().split('\n').slice(-3).join(' | ')})` : ''}`, { cause: e });
   } finally {
@@ -403,6 +419,8 @@ export async function benchMemory(opts: MemoryOptions = {}): Promise<MemoryResul
       rss_peak_mb: spread(daemons.map((d) => d.peak_mb)),
       rss_10k_anon_mb: spread(daemons.map((d) => d.procs_anon_mb)),
       rss_10k_file_mb: spread(daemons.map((d) => d.procs_file_mb)),
+      rss_10k_settled_mb: spread(daemons.map((d) => d.settled_mb)),
+      rss_10k_settled_anon_mb: spread(daemons.map((d) => d.settled_anon_mb)),
       growth_mb: g,
       growth_per_process_kb: Math.round((g.median * 1024 * 10) / processes) / 10,
       tracked: daemons[0].tracked,
@@ -481,6 +499,7 @@ async function main(argv: string[]): Promise<void> {
       `  RSS idle                  ${f(b.rss_idle_mb)}`,
       `  RSS ${r.processes} processes    ${f(b.rss_10k_procs_mb)}  (goal < 80 MB at 10,000)`,
       `    of which private        ${f(b.rss_10k_anon_mb)}, file-backed code ${f(b.rss_10k_file_mb)}`,
+      `  ${SETTLE_SECONDS} s later               ${f(b.rss_10k_settled_mb)} (private ${f(b.rss_10k_settled_anon_mb)})`,
       `  peak RSS (VmHWM)          ${f(b.rss_peak_mb)}`,
       `  growth                    ${f(b.growth_mb)} = ${b.growth_per_process_kb} KB/process`,
       `  tracked ${b.tracked}, windows ${b.windows}, shed ${b.shed}, fed in ${b.feed_seconds.median} s`,
