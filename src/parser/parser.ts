@@ -3,11 +3,15 @@
 // Hot path. A raw_syscalls/sys_enter tracepoint line is read without JSON.parse, and without
 // decoding it to a string: sources hand the parser the line's bytes (`bytes()`), and the few
 // fields needed (exec_id, pid, the syscall argument) are found where Tetragon's encoder puts
-// them, with byte comparisons checking the structure around each one. Only the exec_id is
-// turned into a string, and only when it differs from the previous line's. The whole line is
-// decoded when a handler asks for it (the first call of a process, for its details) and for
-// every line the fast path does not take. `line()` takes a string (sources that build lines,
-// tests) and runs the same fast path on its UTF-8 bytes.
+// them, with byte comparisons (4 bytes a step) checking the structure around each one. Only
+// the exec_id is turned into a string, and only when it differs from the previous line's;
+// for a line of the same process as the previous one, the args are looked for first where
+// that line had them (the process and parent objects of one process repeat byte for byte).
+// The whole line is decoded when a handler asks for it (the first call of a process, for its
+// details) and for every line the fast path does not take. `line()` takes a string (sources
+// that build lines, tests) and runs the same fast path on its UTF-8 bytes (lines over 64 KiB
+// go to the slow path). Every byte-level step costs about what the string-level one did; the
+// gain is the UTF-8 decode of every line (docs/benchmarks.md has the figures).
 // The fast path accepts a line only when all of this holds:
 //   - it starts with `{"process_tracepoint":{"process":{` and the process begins with a
 //     well-formed `"exec_id":"…"` (printable ASCII, no escapes, so its text is its value)
@@ -62,7 +66,6 @@ function ascii(s: string): Pattern {
 }
 
 const TP_PREFIX = ascii('{"process_tracepoint":{"process":{');
-const EXEC_ID_KEY = ascii('"exec_id":"');
 const PID_KEY = ascii('"pid":');
 /** Both at once: the usual start of a line. */
 const TP_EXEC_ID = ascii('{"process_tracepoint":{"process":{"exec_id":"');
