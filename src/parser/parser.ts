@@ -65,28 +65,33 @@ function ascii(s: string): Pattern {
   return { length: bytes.length, bytes, words };
 }
 
-const TP_PREFIX = ascii('{"process_tracepoint":{"process":{');
+const TP_PREFIX_TEXT = '{"process_tracepoint":{"process":{';
+const TP_PREFIX = ascii(TP_PREFIX_TEXT);
 const PID_KEY = ascii('"pid":');
-/** Both at once: the usual start of a line. */
-const TP_EXEC_ID = ascii('{"process_tracepoint":{"process":{"exec_id":"');
+/** The prefix and `"exec_id":"` at once: the usual start of a line. */
+const TP_EXEC_ID = ascii(`${TP_PREFIX_TEXT}"exec_id":"`);
 /** Where exec_id's value starts when it is the first field of the process. */
 const EXEC_ID_AT = TP_EXEC_ID.length;
 /** Longest exec_id remembered as the previous line's (Tetragon's are about 40 bytes). */
 const MAX_KEY = 256;
 // What must come before the `[` of args, matched backwards; a space may follow each comma.
-const ARGS_KEY = ascii('"args":');
-const EVENT_FIELD = ascii('"event":"sys_enter",');
-const SUBSYS_FIELD = ascii('"subsys":"raw_syscalls",');
-/** All of the above without spaces: the usual case, compared in one go. */
-const BEFORE_ARGS = ascii('},"subsys":"raw_syscalls","event":"sys_enter","args":');
+const ARGS_KEY_TEXT = '"args":';
+const EVENT_FIELD_TEXT = '"event":"sys_enter",';
+const SUBSYS_FIELD_TEXT = '"subsys":"raw_syscalls",';
+const ARGS_KEY = ascii(ARGS_KEY_TEXT);
+const EVENT_FIELD = ascii(EVENT_FIELD_TEXT);
+const SUBSYS_FIELD = ascii(SUBSYS_FIELD_TEXT);
+/** All of the above without spaces, after the `},`: the usual case, compared in one go. */
+const BEFORE_ARGS = ascii(`},${SUBSYS_FIELD_TEXT}${EVENT_FIELD_TEXT}${ARGS_KEY_TEXT}`);
 const SYSCALL_ID = ascii('syscall_id":{');
 const ID_KEY = ascii('"id":');
 const ABI_KEY = ascii('"abi":"');
 const LONG_ARG = ascii('long_arg":');
 const SIZE_ARG = ascii('size_arg":');
 const TIME_KEY = ascii('"time":');
-/** Start of a second event. */
-const EVENT_START_BYTES = Buffer.from('{"process_', 'latin1');
+/** Start of an event; a second one in a line means two half-written lines were joined. */
+const EVENT_START = '{"process_';
+const EVENT_START_BYTES = Buffer.from(EVENT_START, 'latin1');
 const ABI = '"abi":"';
 const EXEC_PREFIX = '{"process_exec":';
 const EXIT_PREFIX = '{"process_exit":';
@@ -163,7 +168,7 @@ export class Parser implements LineSink {
   private key = '';
   /** Where the previous line's args began, from its start. */
   private argsOffset = 0;
-  /** A view of the last buffer read (made again when the buffer changes). */
+  /** A view of the last buffer read (made again when the buffer changes; holds one chunk at most). */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewOf: Buffer = EMPTY;
   /** Where `line()` encodes a string line for the fast path. */
@@ -227,7 +232,7 @@ export class Parser implements LineSink {
     if (!known) return false;
     let e = line.length - 1;
     while (e > 0 && line.charCodeAt(e) <= C_SPACE) e--;
-    return line.charCodeAt(e) === C_BRACE_CLOSE && line.charCodeAt(e - 1) === C_QUOTE && line.indexOf('{"process_', 1) < 0;
+    return line.charCodeAt(e) === C_BRACE_CLOSE && line.charCodeAt(e - 1) === C_QUOTE && line.indexOf(EVENT_START, 1) < 0;
   }
 
   /**
@@ -236,7 +241,7 @@ export class Parser implements LineSink {
    */
   private tracepointFast(b: Buffer, from: number, to: number, text: string | undefined): boolean {
     let v = this.view;
-    if (b !== this.viewOf || v.byteLength !== b.length) {
+    if (b !== this.viewOf) {
       v = this.view = new DataView(b.buffer, b.byteOffset, b.length);
       this.viewOf = b;
     }
@@ -245,8 +250,7 @@ export class Parser implements LineSink {
     let p: number;
     let key: string | undefined;
     let sameProcess = false;
-    const withId = isAt(v, b, from, TP_EXEC_ID);
-    if (!withId) {
+    if (!isAt(v, b, from, TP_EXEC_ID)) {
       if (!isAt(v, b, from, TP_PREFIX)) return false;
       p = from + TP_PREFIX.length;
     } else {
@@ -271,9 +275,8 @@ export class Parser implements LineSink {
     if (!isAt(v, b, p, PID_KEY)) return false;
     p += PID_KEY.length;
     const pidStart = p;
-    while (p < to && b[p] >= C_0 && b[p] <= C_9 && p - pidStart < 10) p++;
-    const pidEnd = p;
-    if (pidEnd === pidStart || (b[p] !== C_COMMA && b[p] !== C_BRACE_CLOSE)) return false;
+    const pidEnd = digits(b, pidStart, to);
+    if (pidEnd < 0 || (b[pidEnd] !== C_COMMA && b[pidEnd] !== C_BRACE_CLOSE)) return false;
 
     // `"args":[` is the first `[` after the pid that has the right fields before it. A line of
     // the same process as the previous one usually has it at the same place: tried first. (In
@@ -342,7 +345,7 @@ export class Parser implements LineSink {
     try {
       this.deliver(key, id < table.length ? table[id] : NOT_A_SYSCALL, id, cur);
     } finally {
-      // Keep no reference to the caller's buffer (it may be reused) or to the line.
+      // The line is valid only during the call: no handler may read it later.
       cur.buf = EMPTY;
       cur.str = undefined;
     }
