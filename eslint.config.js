@@ -3,6 +3,61 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Which folders of src/ each folder may import from (docs/architecture.md draws the same map).
+// Imports point one way: from the composition roots (cli, daemon, doctor, hub) down the data
+// flow to the contract in core. A backwards import fails `npm run check`.
+const LAYERS = {
+  core: [],
+  syscalls: ['core'],
+  config: ['core'],
+  runtime: ['core'],
+  recording: ['core', 'syscalls'],
+  parser: ['core', 'syscalls'],
+  tracker: ['core'],
+  model: ['core', 'syscalls', 'tracker', 'runtime'],
+  detector: ['core', 'syscalls', 'model', 'runtime'],
+  alerter: ['core'],
+  store: ['core'],
+  reporters: ['core'],
+  sources: ['core', 'syscalls', 'runtime'],
+  health: ['core', 'runtime'],
+  learn: ['core', 'syscalls', 'tracker', 'model', 'store', 'runtime'],
+  daemon: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
+  doctor: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
+  cli: null, // the entry point: may import anything
+};
+
+/** One no-restricted-imports rule per folder and nesting depth: relative imports that climb back to src/ and name a folder not allowed. */
+function importDirections() {
+  const all = Object.keys(LAYERS);
+  const configs = [];
+  for (const [folder, allowed] of Object.entries(LAYERS)) {
+    if (allowed === null) continue;
+    const banned = all.filter((f) => f !== folder && !allowed.includes(f));
+    if (banned.length === 0 && allowed.length === all.length - 1) continue;
+    for (let depth = 1; depth <= 3; depth++) {
+      const up = '\\.\\./'.repeat(depth);
+      configs.push({
+        files: [`src/${folder}/${'*/'.repeat(depth - 1)}*.ts`],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                {
+                  regex: `^${up}(${banned.join('|')})(/|\\.js$)`,
+                  message: `src/${folder}/ may import only from ${allowed.length ? allowed.map((f) => `src/${f}/`).join(', ') : 'itself'} (docs/architecture.md).`,
+                },
+              ],
+            },
+          ],
+        },
+      });
+    }
+  }
+  return configs;
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'models/**', 'eslint.config.js', '.tmp*/**'] },
   js.configs.recommended,
@@ -24,4 +79,5 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  ...importDirections(),
 );

@@ -13,13 +13,13 @@
 // its last sighting is refreshed at most once per `processRefreshMs`.
 import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import { systemClock, type Clock, type Lifecycle, type ProcessInfo, type Verdict, type VerdictSink } from '../core/types.js';
-import { systemTimers, type Timers } from '../sources/backoff.js';
-import type { ProcessRecord, Store } from '../store/store.js';
-import { capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert } from './alert.js';
+import type { Lifecycle, ProcessInfo, Verdict, VerdictSink } from '../core/types.js';
+import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
+import type { AlertStore, ProcessRecord } from '../core/storage.js';
+import { capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert } from '../core/alert.js';
 
 export interface AlerterOptions {
-  store: Store;
+  store: AlertStore;
   /** Reporter names whose outboxes get every alert (e.g. `['mqtt', 'ntfy']`); may be empty. */
   reporters: readonly string[];
   node: string;

@@ -1,7 +1,7 @@
 // Builds the commander program and turns failures into exit codes and readable messages.
 import { Command, CommanderError } from 'commander';
-import { ConfigError, EXIT_CONFIG } from '../config/load.js';
-import { UsageError, EXIT_USAGE } from './errors.js';
+import { ConfigError } from '../config/load.js';
+import { EXIT_CONFIG, EXIT_USAGE, UsageError } from './errors.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { VERSION } from '../core/version.js';

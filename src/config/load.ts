@@ -6,9 +6,6 @@ import { configSchema, SETTINGS, type Config } from './schema.js';
 
 export type { Config };
 
-/** Exit code for a bad configuration (EX_CONFIG from sysexits.h). */
-export const EXIT_CONFIG = 78;
-
 /** Raised with every problem found; `problems` are readable lines naming the variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -47,3 +47,11 @@ export class LifecycleGroup implements Lifecycle {
     this.started = [];
   }
 }
+
+/** Stops `parts` at once and waits for all of them; a part that fails is logged, the others still stop. */
+export async function stopAllSettled(parts: readonly NamedPart[], log: Logger): Promise<void> {
+  const results = await Promise.allSettled(parts.map((p) => p.part.stop()));
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') log.error({ part: parts[i].name, err: r.reason as unknown }, 'failed to stop cleanly');
+  });
+}

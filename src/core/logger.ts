@@ -1,5 +1,6 @@
 // Structured JSON logs to stderr (stdout is kept for command output).
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { systemClock, type Clock } from './time.js';
 
 export type { Logger };
 
@@ -42,11 +43,11 @@ export class RateLimitedLog {
     private readonly log: Logger,
     private readonly perInterval = 10,
     private readonly intervalMs = 60_000,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   warn(obj: object, msg: string): void {
-    const t = this.now();
+    const t = this.clock.monotonic();
     if (t - this.windowStart >= this.intervalMs) {
       if (this.suppressed > 0) this.log.warn({ suppressed: this.suppressed }, 'similar warnings suppressed');
       this.windowStart = t;

@@ -1,6 +1,7 @@
 // Graceful shutdown: the first SIGTERM/SIGINT stops the daemon in order within a deadline;
 // a second signal, or the deadline passing, forces the exit. Exit code is 128 + signal number.
 import type { Logger } from './logger.js';
+import { systemTimers, type Timers } from './time.js';
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 type Signal = keyof typeof SIGNALS;
@@ -23,7 +24,7 @@ export interface ShutdownOptions {
   onStopping?: () => void;
   /** Called just before exiting (e.g. flush the logger). */
   beforeExit?: () => void;
-  setTimer?: (fn: () => void, ms: number) => { unref?: () => void };
+  timers?: Timers;
 }
 
 export interface ShutdownHandle {
@@ -34,7 +35,7 @@ export interface ShutdownHandle {
 }
 
 export function handleShutdown(opts: ShutdownOptions): ShutdownHandle {
-  const setTimer = opts.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+  const timers = opts.timers ?? systemTimers;
   let stopping = false;
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((r) => (resolveStopped = r));
@@ -55,10 +56,14 @@ export function handleShutdown(opts: ShutdownOptions): ShutdownHandle {
     stopping = true;
     opts.log.info({ signal }, 'stopping');
     opts.onStopping?.();
-    setTimer(() => {
-      opts.log.error({ deadlineMs: opts.deadlineMs }, 'stop took too long: exiting now');
-      exit(code);
-    }, opts.deadlineMs).unref?.();
+    timers.setTimeout(
+      () => {
+        opts.log.error({ deadlineMs: opts.deadlineMs }, 'stop took too long: exiting now');
+        exit(code);
+      },
+      opts.deadlineMs,
+      { unref: true },
+    );
     opts.stop(signal).then(
       () => {
         resolveStopped(code);

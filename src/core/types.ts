@@ -81,10 +81,14 @@ export interface EventHandler {
   exit(key: string): void;
 }
 
-/** The event line behind a syscall, decoded to text only when asked. */
+/** The event line behind a syscall; the parser reads the process details from it only when asked. */
 export interface EventLine {
-  text(): string;
+  /** The process the event is about, or undefined when the line does not say. */
+  process(): ProcessInfo | undefined;
 }
+
+/** An event line with no process details (windows cut from a bare trace). */
+export const NO_LINE: EventLine = { process: () => undefined };
 
 /** Where the tracker sends each finished window. The detector implements it. */
 export interface WindowSink {
@@ -104,32 +108,3 @@ export interface Classifier {
   /** Calls that can usefully run at once (e.g. worker threads); default 1. */
   readonly concurrency?: number;
 }
-
-/** The model card, `model.json` in a model folder (see DESIGN.md "Model contract"). */
-export interface ModelCard {
-  name: string;
-  family: string;
-  window: number;
-  delta: number;
-  threshold: number;
-  vocabulary: number;
-  /** Minimum length of a partial window worth scoring at exit. */
-  minWindow?: number;
-  training: {
-    data: string;
-    sha256: string;
-    traces: number;
-    syscalls: number;
-    abi: string;
-    seed: number;
-    targetFpr?: number;
-  };
-  metrics: Record<string, number>;
-  created: string;
-}
-
-/** Injected clock, so tests can drive time. */
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };

@@ -2,27 +2,9 @@
 // the classifier and handed on as verdicts. Bounded: a full queue sheds new windows (counted),
 // so the reader is never blocked and memory never grows without bound.
 import type { Classifier, Lifecycle, SyscallWindow, VerdictSink, WindowSink } from '../core/types.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../core/time.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
-
-/** The timers the detector needs, injected so tests can drive them. */
-export interface DetectorTimers {
-  /** Runs `fn` once the current burst of synchronous work is over (next macrotask). */
-  immediate(fn: () => void): void;
-  /** Runs `fn` after `ms`; the returned function cancels it. */
-  timeout(fn: () => void, ms: number): () => void;
-  /** A monotonic clock in milliseconds, for batch latency. */
-  now(): number;
-}
-
-export const realTimers: DetectorTimers = {
-  immediate: (fn) => void setImmediate(fn),
-  timeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-  now: () => performance.now(),
-};
 
 /** Per-batch figures, for the latency histogram in /metrics. */
 export interface BatchStats {
@@ -46,7 +28,9 @@ export interface DetectorOptions {
   queueMax: number;
   /** Most classifier calls running at once (default: the classifier's concurrency + 1, so one batch is always ready to go). */
   maxInFlight?: number;
-  timers?: DetectorTimers;
+  /** Batch latency is measured on the monotonic clock. */
+  clock?: Clock;
+  timers?: Timers;
   /** Called after each batch with its classifier time and size. */
   onBatch?: (ms: number, size: number) => void;
   /** How long `stop()` waits for queued windows to be classified (default 10 s). */
@@ -94,7 +78,8 @@ type State = 'idle' | 'running' | 'stopping' | 'stopped';
 export class Detector implements WindowSink, Lifecycle {
   readonly stats: BatchStats = { batches: 0, windows: 0, totalMs: 0, maxMs: 0, failedBatches: 0 };
   private readonly queue: WindowQueue;
-  private readonly timers: DetectorTimers;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly maxInFlight: number;
   private readonly shedLog: RateLimitedLog;
   private readonly errorLog: RateLimitedLog;
@@ -107,10 +92,11 @@ export class Detector implements WindowSink, Lifecycle {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`batchSize must be a whole number >= 1, got ${opts.batchSize}`);
     if (!Number.isInteger(opts.queueMax) || opts.queueMax < 1) throw new RangeError(`queueMax must be a whole number >= 1, got ${opts.queueMax}`);
     this.queue = new WindowQueue(opts.queueMax);
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? systemClock;
+    this.timers = opts.timers ?? systemTimers;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.classifier.concurrency ?? 1) + 1);
-    this.shedLog = new RateLimitedLog(opts.log, 1, 60_000);
-    this.errorLog = new RateLimitedLog(opts.log, 5, 60_000);
+    this.shedLog = new RateLimitedLog(opts.log, 1, 60_000, this.clock);
+    this.errorLog = new RateLimitedLog(opts.log, 5, 60_000, this.clock);
   }
 
   /** Windows waiting for the classifier. */
@@ -158,10 +144,10 @@ export class Detector implements WindowSink, Lifecycle {
       const waiter = (): void => {
         if (settled) return;
         settled = true;
-        cancel();
+        this.timers.clearTimeout(timer);
         resolve(true);
       };
-      const cancel = this.timers.timeout(() => {
+      const timer = this.timers.setTimeout(() => {
         if (settled) return;
         settled = true;
         this.idleWaiters = this.idleWaiters.filter((x) => x !== waiter);
@@ -224,10 +210,10 @@ export class Detector implements WindowSink, Lifecycle {
   }
 
   private async run(batch: SyscallWindow[]): Promise<void> {
-    const t0 = this.timers.now();
+    const t0 = this.clock.monotonic();
     try {
       const scores = await this.opts.classifier.score(batch.map((w) => w.tokens));
-      const ms = this.timers.now() - t0;
+      const ms = this.clock.monotonic() - t0;
       this.record(ms, batch.length);
       if (scores.length !== batch.length) throw new Error(`classifier returned ${scores.length} scores for ${batch.length} windows`);
       this.opts.counters.classified += batch.length;

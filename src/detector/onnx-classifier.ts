@@ -11,10 +11,11 @@ import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { endianness } from 'node:os';
 import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import type { Classifier, ModelCard } from '../core/types.js';
-import { ModelError, type LoadedModel } from './model-folder.js';
+import type { Classifier } from '../core/types.js';
+import { ModelError, type ClassifierOpener, type LoadedModel } from '../model/folder.js';
 import { prepareOrt } from '../runtime/ort.js';
 import { isBun } from '../runtime/platform.js';
+import type { ModelCard } from '../core/model-card.js';
 
 type Ort = typeof OrtModule;
 
@@ -423,3 +424,6 @@ export class OnnxClassifier implements Classifier {
     return best;
   }
 }
+
+/** Opens a model on the calling thread with one intra-op thread (training, evaluation, checks). */
+export const openInlineClassifier: ClassifierOpener = (model) => OnnxClassifier.open(model, { mode: 'inline', workers: 1 });

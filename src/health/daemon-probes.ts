@@ -3,6 +3,7 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { freshnessProbe, type HealthProbe } from './probe.js';
+import type { Clock } from '../core/time.js';
 
 /**
  * Ok while `value()` has changed within `maxIdleMs` (checked at probe time, so the hot path
@@ -14,26 +15,26 @@ export function progressProbe(o: {
   critical: boolean;
   value: () => number;
   maxIdleMs: number;
-  now: () => number;
+  clock: Clock;
   what: string;
   finished?: () => boolean;
 }): HealthProbe & { stalled(): boolean } {
   let last = o.value();
-  let changedAt = o.now();
+  let changedAt = o.clock.monotonic();
   const lastChange = (): number => {
     const v = o.value();
     if (v !== last) {
       last = v;
-      changedAt = o.now();
+      changedAt = o.clock.monotonic();
     }
     return changedAt;
   };
-  const fresh = freshnessProbe({ name: o.name, critical: o.critical, lastAt: lastChange, maxAgeMs: o.maxIdleMs, now: o.now, what: o.what });
+  const fresh = freshnessProbe({ name: o.name, critical: o.critical, lastAt: lastChange, maxAgeMs: o.maxIdleMs, clock: o.clock, what: o.what });
   const finished = (): boolean => o.finished?.() ?? false;
   return {
     name: o.name,
     critical: o.critical,
-    stalled: () => !finished() && o.now() - lastChange() > o.maxIdleMs,
+    stalled: () => !finished() && o.clock.monotonic() - lastChange() > o.maxIdleMs,
     check: () => (finished() ? { ok: true, detail: `finished after ${last} ${o.what}` } : fresh.check()),
   };
 }

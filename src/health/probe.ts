@@ -1,3 +1,4 @@
+import { systemClock, type Clock, systemTimers, type Timers, type TimerHandle } from '../core/time.js';
 // What the daemon's parts tell the health endpoint about themselves.
 
 /** The result of one check. `detail` says what is wrong, or what is fine, in a few words. */
@@ -25,8 +26,8 @@ export interface HealthReport {
 }
 
 /** Runs every probe (each bounded by `timeoutMs`; a throw or a timeout is a failed check). */
-export async function runProbes(probes: readonly HealthProbe[], timeoutMs = 2000): Promise<HealthReport> {
-  const results = await Promise.all(probes.map((p) => checkOne(p, timeoutMs)));
+export async function runProbes(probes: readonly HealthProbe[], timeoutMs = 2000, timers: Timers = systemTimers): Promise<HealthReport> {
+  const results = await Promise.all(probes.map((p) => checkOne(p, timeoutMs, timers)));
   const checks: HealthReport['checks'] = {};
   let status: HealthStatus = 'ok';
   probes.forEach((p, i) => {
@@ -37,17 +38,17 @@ export async function runProbes(probes: readonly HealthProbe[], timeoutMs = 2000
   return { status, checks };
 }
 
-async function checkOne(p: HealthProbe, timeoutMs: number): Promise<HealthCheck> {
-  let timer: NodeJS.Timeout | undefined;
+async function checkOne(p: HealthProbe, timeoutMs: number, timers: Timers): Promise<HealthCheck> {
+  let timer: TimerHandle;
   const timeout = new Promise<HealthCheck>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = timers.setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
   });
   try {
     return await Promise.race([Promise.resolve().then(() => p.check()), timeout]);
   } catch (e) {
     return { ok: false, detail: `check failed: ${(e as Error).message}` };
   } finally {
-    clearTimeout(timer);
+    timers.clearTimeout(timer);
   }
 }
 
@@ -60,10 +61,11 @@ export function freshnessProbe(opts: {
   critical?: boolean;
   lastAt: () => number | undefined;
   maxAgeMs: number;
-  now?: () => number;
+  /** `lastAt()` and the age are read on its monotonic clock. */
+  clock?: Clock;
   what?: string;
 }): HealthProbe {
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
   const what = opts.what ?? 'activity';
   return {
     name: opts.name,
@@ -71,7 +73,7 @@ export function freshnessProbe(opts: {
     check() {
       const at = opts.lastAt();
       if (at === undefined) return { ok: false, detail: `no ${what} yet` };
-      const age = now() - at;
+      const age = clock.monotonic() - at;
       return age <= opts.maxAgeMs
         ? { ok: true, detail: `last ${what} ${Math.round(age / 1000)} s ago` }
         : { ok: false, detail: `no ${what} for ${Math.round(age / 1000)} s (limit ${Math.round(opts.maxAgeMs / 1000)} s)` };

@@ -8,6 +8,7 @@ import type { Lifecycle } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { runProbes, type HealthProbe } from './probe.js';
+import { systemClock, type Clock } from '../core/time.js';
 
 export interface HealthServerOptions {
   /** HOST:PORT (`[::1]:9464` for IPv6); '' = no server. Port 0 picks a free port (tests). */
@@ -17,7 +18,7 @@ export interface HealthServerOptions {
   log: Logger;
   /** Bound on each probe's check. */
   checkTimeoutMs?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 /** Splits HOST:PORT; throws a readable error for anything else. */
@@ -31,11 +32,11 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 export class HealthServer implements Lifecycle {
   private server: Server | undefined;
   private readonly started: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: HealthServerOptions) {
-    this.now = opts.now ?? Date.now;
-    this.started = this.now();
+    this.clock = opts.clock ?? systemClock;
+    this.started = this.clock.monotonic();
   }
 
   /** The bound address once started (undefined when off). */
@@ -98,7 +99,7 @@ export class HealthServer implements Lifecycle {
         const body = {
           ...report,
           version: VERSION,
-          uptimeSeconds: Math.round((this.now() - this.started) / 1000),
+          uptimeSeconds: Math.round((this.clock.monotonic() - this.started) / 1000),
         };
         send(res, report.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(body)}\n`, req.method === 'HEAD');
         return;

@@ -3,12 +3,13 @@
 // baseline table when the process exits, in batches.
 import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock, EventHandler, EventLine, ProcessInfo } from '../core/types.js';
-import type { BaselineTrace, Store } from '../store/store.js';
+import type { EventHandler, EventLine, ProcessInfo } from '../core/types.js';
+import type { Store } from '../store/store.js';
 import { NAMES_BY_NUMBER, normaliseName } from '../syscalls/names.js';
 import { FIRST_MAPPING_ID } from '../syscalls/mapping.js';
 import { Tokenizer, UNKNOWN_TOKEN } from '../syscalls/tokenizer.js';
-import { processInfoFromLine } from '../parser/index.js';
+import type { Clock } from '../core/time.js';
+import type { BaselineTrace } from '../core/storage.js';
 
 /** A tokenizer over every syscall name of every ABI, and the names back from tokens. */
 export function fullVocabulary(): { tokenizer: Tokenizer; names: readonly string[] } {
@@ -61,7 +62,7 @@ export class BaselineRecorder implements EventHandler {
     let p = this.live.get(key);
     if (p === undefined) {
       if (this.live.size >= this.maxProcesses) this.finish(this.live.keys().next().value as string);
-      p = { info: processInfoFromLine(line.text()), startedAt: this.o.clock.now(), tokens: [] };
+      p = { info: line.process(), startedAt: this.o.clock.now(), tokens: [] };
       this.live.set(key, p);
       this.o.counters.processes++;
     }

@@ -1,15 +1,16 @@
 // Evaluating a model folder on normal and attack traces, with ONNX Runtime running the same
 // model file the daemon runs and the daemon's own windowing. A trace's score is the maximum
 // over its windows (a trace shorter than the window is one partial window).
-import type { Abi, Classifier, ModelCard } from '../core/types.js';
+import type { Abi, Classifier } from '../core/types.js';
 import { Tokenizer } from '../syscalls/tokenizer.js';
 import { windowsOfTrace } from '../tracker/index.js';
-import { loadModel } from '../detector/model-folder.js';
-import { OnnxClassifier } from '../detector/onnx-classifier.js';
+import { loadModel, type ClassifierOpener } from './folder.js';
 import { atThreshold, farAtDetection, rocAuc } from './metrics.js';
 import { readTraces, type Trace } from './traces.js';
 import { tokenize } from './vocabulary.js';
 import type { Progress } from './train.js';
+import type { ModelCard } from '../core/model-card.js';
+import { systemClock, type Clock } from '../core/time.js';
 
 export interface EvaluateOptions {
   model: string;
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   /** Windows per ONNX Runtime call (default 64). */
   batch?: number;
   progress?: Progress;
+  /** Opens the model for scoring (ONNX Runtime, inline, one thread). */
+  openClassifier: ClassifierOpener;
 }
 
 export interface GroupMetrics {
@@ -47,7 +50,7 @@ export interface EvaluationReport extends Omit<GroupMetrics, 'traces'> {
 }
 
 /** Scores each trace (max over its windows) with the classifier, `batch` windows per call. */
-export async function scoreTraces(classifier: Classifier, card: ModelCard, traces: readonly Int32Array[], batch: number, onBatch?: (done: number, total: number) => void): Promise<{ scores: Float64Array; windows: number; seconds: number }> {
+export async function scoreTraces(classifier: Classifier, card: ModelCard, traces: readonly Int32Array[], batch: number, onBatch?: (done: number, total: number) => void, clock: Clock = systemClock): Promise<{ scores: Float64Array; windows: number; seconds: number }> {
   const owner: number[] = [];
   const windows: Int32Array[] = [];
   traces.forEach((t, i) => {
@@ -60,9 +63,9 @@ export async function scoreTraces(classifier: Classifier, card: ModelCard, trace
   let seconds = 0;
   for (let i = 0; i < windows.length; i += batch) {
     const part = windows.slice(i, i + batch);
-    const t0 = performance.now();
+    const t0 = clock.monotonic();
     const got = await classifier.score(part);
-    seconds += (performance.now() - t0) / 1000;
+    seconds += (clock.monotonic() - t0) / 1000;
     for (let j = 0; j < part.length; j++) {
       const k = owner[i + j];
       if (got[j] > scores[k]) scores[k] = got[j];
@@ -92,7 +95,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
   const read = async (path: string, phase: string): Promise<Trace[]> => (await readTraces(path, { ...(opts.abi ? { abi: opts.abi } : {}), onFile: (d, t) => progress(phase, d, t) })).traces;
   const normal = await read(opts.normal, 'read normal');
   const attack = await read(opts.attack, 'read attack');
-  const classifier = await OnnxClassifier.open(model, { mode: 'inline', workers: 1 });
+  const classifier = await opts.openClassifier(model);
   const batch = opts.batch ?? 64;
   let n: Awaited<ReturnType<typeof scoreTraces>>;
   let a: Awaited<ReturnType<typeof scoreTraces>>;

@@ -1,5 +1,5 @@
+import { prng } from '../core/random.js';
 // Seeded folds for reproducible training (the shuffle uses the project's mulberry32 generator).
-import { prng } from '../recording/synthetic.js';
 
 /** Fold of each of `n` items (0..folds-1): a seeded shuffle dealt round-robin, so folds differ in size by at most one. */
 export function foldsOf(n: number, folds: number, seed: number): Int32Array {

@@ -28,6 +28,16 @@ export interface Trace {
   calls: (string | null)[];
 }
 
+/** Traces ready for training, with how the card names them. */
+export interface TrainingData {
+  /** How the card names the data. */
+  label: string;
+  traces: Trace[];
+  sha256: string;
+  /** `names` for data read as syscall names. */
+  abi: string;
+}
+
 export interface TraceSet {
   root: string;
   traces: Trace[];

@@ -10,20 +10,21 @@
 //    model.json, and check that ONNX Runtime gives the TypeScript scores (within 1e-4).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Abi, ModelCard } from '../core/types.js';
+import type { Abi } from '../core/types.js';
 import { formatMapping } from '../syscalls/mapping.js';
 import { Tokenizer } from '../syscalls/tokenizer.js';
 import { windowsOfTrace } from '../tracker/index.js';
-import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel } from '../detector/model-folder.js';
-import { OnnxClassifier } from '../detector/onnx-classifier.js';
+import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel, type ClassifierOpener } from './folder.js';
 import { dataHash } from './data-hash.js';
-import type { TrainingData } from './baseline.js';
+import type { TrainingData } from './traces.js';
 import { familyByName, FAMILIES } from './families/index.js';
 import type { TrainedModel, WindowScorer } from './families/family.js';
 import { thresholdForFpr } from './metrics.js';
 import { foldsOf } from './random.js';
 import { DataError, readTraces } from './traces.js';
 import { buildMapping, tokenize } from './vocabulary.js';
+import type { ModelCard } from '../core/model-card.js';
+import { type Clock, systemClock } from '../core/time.js';
 
 export const TRAIN_DEFAULTS = {
   family: 'ngram',
@@ -56,9 +57,11 @@ export interface TrainOptions {
   targetFpr?: number;
   folds?: number;
   name?: string;
-  /** Creation time for the card (default: now). */
-  now?: () => Date;
+  /** Creation time for the card and phase timings (default: the system clock). */
+  clock?: Clock;
   progress?: Progress;
+  /** Scores the written folder for the parity check (ONNX Runtime). */
+  openClassifier: ClassifierOpener;
 }
 
 export interface TrainResult {
@@ -101,7 +104,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkRange('target-fpr', targetFpr, 0, 1, false);
   checkRange('folds', folds, 2, 100);
   const progress = opts.progress ?? (() => undefined);
-  const started = performance.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.monotonic();
 
   const data = typeof opts.data === 'string' ? await readTrainingData(opts.data, opts.abi, progress) : opts.data;
   const label = opts.dataLabel ?? data.label;
@@ -112,7 +116,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const vocabulary = tokenizer.vocabulary;
   const traces = data.traces.map((t) => tokenize(tokenizer, t.calls));
   const syscalls = traces.reduce((s, t) => s + t.length, 0);
-  const readSeconds = (performance.now() - started) / 1000;
+  const readSeconds = (clock.monotonic() - started) / 1000;
   const familyOpts = opts.order === undefined ? {} : { order: opts.order };
   const fit = (part: readonly Int32Array[]): TrainedModel => {
     try {
@@ -127,7 +131,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const k = Math.min(folds, traces.length);
   const fold = foldsOf(traces.length, k, seed);
   const held = new Float64Array(traces.length);
-  const calStart = performance.now();
+  const calStart = clock.monotonic();
   for (let f = 0; f < k; f++) {
     const model = fit(traces.filter((_, i) => fold[i] !== f));
     const scorer = model.scorer();
@@ -137,11 +141,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const threshold = thresholdForFpr(held, targetFpr);
   let flagged = 0;
   for (const s of held) if (s >= threshold) flagged++;
-  const calibrateSeconds = (performance.now() - calStart) / 1000;
+  const calibrateSeconds = (clock.monotonic() - calStart) / 1000;
 
-  const fitStart = performance.now();
+  const fitStart = clock.monotonic();
   const model = fit(traces);
-  const fitSeconds = (performance.now() - fitStart) / 1000;
+  const fitSeconds = (clock.monotonic() - fitStart) / 1000;
   progress('fit', 1, 1);
   const onnx = model.toOnnx(window, { vocabulary: String(vocabulary) });
 
@@ -169,10 +173,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       readSeconds: round(readSeconds),
       fitSeconds: round(fitSeconds),
       calibrateSeconds: round(calibrateSeconds),
-      trainSeconds: round((performance.now() - started) / 1000),
+      trainSeconds: round((clock.monotonic() - started) / 1000),
       modelBytes: onnx.length,
     },
-    created: (opts.now ?? (() => new Date()))().toISOString(),
+    created: new Date(clock.now()).toISOString(),
   };
 
   const cannot = (what: string) => (e: NodeJS.ErrnoException): never => {
@@ -184,7 +188,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   await put(MODEL_FILE, onnx);
   await put(MAPPING_FILE, formatMapping(mapping));
   await writeCard();
-  const parityMaxDiff = await checkParity(opts.out, model.scorer(), traces, window, delta);
+  const parityMaxDiff = await checkParity(opts.openClassifier, opts.out, model.scorer(), traces, window, delta);
   card.metrics.parityMaxDiff = parityMaxDiff;
   await writeCard();
   progress('write', 1, 1);
@@ -205,13 +209,13 @@ function round(v: number): number {
  * Scores up to 512 windows (spread over the traces) with ONNX Runtime from the written folder
  * and with the TypeScript scorer; throws if they differ by more than PARITY_TOLERANCE.
  */
-async function checkParity(dir: string, scorer: WindowScorer, traces: readonly Int32Array[], window: number, delta: number): Promise<number> {
+async function checkParity(openClassifier: ClassifierOpener, dir: string, scorer: WindowScorer, traces: readonly Int32Array[], window: number, delta: number): Promise<number> {
   const sample: Int32Array[] = [];
   const step = Math.max(1, Math.floor(traces.length / 128));
   for (let i = 0; i < traces.length && sample.length < 512; i += step) {
     for (const w of windowsOfTrace(traces[i], { window, delta, minWindow: 1 }).slice(0, 4)) sample.push(w);
   }
-  const classifier = await OnnxClassifier.open(await loadModel({ dir }), { mode: 'inline', workers: 1 });
+  const classifier = await openClassifier(await loadModel({ dir }));
   try {
     let worst = 0;
     for (let i = 0; i < sample.length; i += 64) {

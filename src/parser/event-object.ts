@@ -95,13 +95,15 @@ function eventOf(obj: Json): { type: string; body: unknown } | undefined {
   return undefined;
 }
 
-/** An EventLine over a string the caller already has. */
-export function textLine(text: string): EventLine {
-  return { text: () => text };
+/** An event line the parser also reads as text. */
+export interface TextEventLine extends EventLine {
+  text(): string;
 }
 
-/** An EventLine with no text (a handler finds no process details in it). */
-export const NO_LINE: EventLine = textLine('');
+/** An EventLine over a string the caller already has. */
+export function textLine(text: string): TextEventLine {
+  return { text: () => text, process: () => processInfoFromLine(text) };
+}
 
 /** ProcessInfo of the process a Tetragon event line is about (slow: parses the whole line). */
 export function processInfoFromLine(line: string): ProcessInfo | undefined {

@@ -30,12 +30,13 @@
 // joined lines, which the checks above catch) is not detected; the fields read are exact.
 // Full validation would cost a pass over every byte (about what JSON.parse costs), which is
 // several times the budget of this path. Exec and exit lines always go through JSON.parse.
-import type { Abi, EventHandler, EventLine, LineSink } from '../core/types.js';
+import type { Abi, EventHandler, LineSink, ProcessInfo } from '../core/types.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
 import { NOT_A_SYSCALL, UNKNOWN_TOKEN, type Tokenizer } from '../syscalls/tokenizer.js';
-import { interpret, textLine, type ParsedEvent } from './event-object.js';
+import { interpret, processInfoFromLine, textLine, type ParsedEvent, type TextEventLine } from './event-object.js';
 import { nativeAbiOf } from '../syscalls/abi.js';
+import type { Clock } from '../core/time.js';
 
 export interface ParserOptions {
   handler: EventHandler;
@@ -45,7 +46,7 @@ export interface ParserOptions {
   /** ABI of `long_arg`/`size_arg` numbers and of a `syscall_id` without abi. Default: this machine's. */
   nativeAbi?: Abi;
   /** Clock for log rate limiting (tests). */
-  now?: () => number;
+  clock?: Clock;
 }
 
 export { nativeAbiOf };
@@ -137,7 +138,7 @@ const TIME_CHAR = new Uint8Array(256);
 for (const c of '0123456789TZ:.+-') TIME_CHAR[c.charCodeAt(0)] = 1;
 
 /** The line behind the current syscall, decoded only if a handler asks for it. */
-class CurrentLine implements EventLine {
+class CurrentLine implements TextEventLine {
   buf: Buffer = EMPTY;
   from = 0;
   to = 0;
@@ -145,6 +146,10 @@ class CurrentLine implements EventLine {
 
   text(): string {
     return (this.str ??= this.buf.toString('utf8', this.from, this.to));
+  }
+
+  process(): ProcessInfo | undefined {
+    return processInfoFromLine(this.text());
   }
 }
 
@@ -185,8 +190,8 @@ export class Parser implements LineSink {
     this.i386 = opts.tokenizer.table('i386');
     this.arm32 = opts.tokenizer.table('arm32');
     const log = opts.log.child({ module: 'parser' });
-    this.badLines = new RateLimitedLog(log, 10, 60_000, opts.now);
-    this.unknownLog = new RateLimitedLog(log, 10, 60_000, opts.now);
+    this.badLines = new RateLimitedLog(log, 10, 60_000, opts.clock);
+    this.unknownLog = new RateLimitedLog(log, 10, 60_000, opts.clock);
   }
 
   /** One event line (no trailing newline). Never throws on bad input. */
@@ -376,7 +381,7 @@ export class Parser implements LineSink {
     return key;
   }
 
-  private deliver(key: string, token: number, id: number, line: EventLine, abiName?: string): void {
+  private deliver(key: string, token: number, id: number, line: TextEventLine, abiName?: string): void {
     if (token === NOT_A_SYSCALL) {
       this.counters.unknownSyscalls++;
       this.unknownLog.warn({ id, abi: abiName ?? this.abiNameOf(line.text()) }, 'syscall number not in the ABI table; counted as unknown');

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Abi } from '../core/types.js';
 import { NAMES_BY_NUMBER } from '../syscalls/names.js';
+import { prng } from '../core/random.js';
 
 export type SyscallArgForm = 'syscall_id' | 'long_arg' | 'size_arg';
 
@@ -35,18 +36,6 @@ export interface SyntheticStats {
   execs: number;
   exits: number;
   bytes: number;
-}
-
-/** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Programs a node runs, each with the calls it repeats most.

@@ -12,12 +12,13 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
-import { systemClock, type Clock, type Lifecycle } from '../core/types.js';
-import { Backoff, delay, systemTimers, type BackoffOptions, type Timers } from '../sources/backoff.js';
-import type { OutboxMessage } from '../store/store.js';
-import { encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind } from './mqtt-topics.js';
+import { type Lifecycle } from '../core/types.js';
+import { encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind } from '../core/mqtt.js';
 import type { Reporter, SendResult } from './reporter.js';
-import { topicSegment } from './sanitize.js';
+import { topicSegment } from '../core/sanitize.js';
+import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
+import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
+import type { OutboxMessage } from '../core/storage.js';
 
 export interface MqttReporterOptions {
   /** mqtt://, mqtts://, tcp://, ssl://, ws:// or wss:// URL. */

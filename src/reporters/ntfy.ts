@@ -5,12 +5,13 @@
 // Outcomes: 2xx delivered; 429 and 5xx retried after Retry-After or backoff; network errors
 // and timeouts retried; other 4xx refused (the outbox gives a refused message up after a
 // few tries and keeps it as dead).
-import type { Alert } from '../alerter/alert.js';
+import type { Alert } from '../core/alert.js';
 import type { Logger } from '../core/logger.js';
 import type { Lifecycle } from '../core/types.js';
-import type { OutboxMessage } from '../store/store.js';
 import type { Reporter, SendResult } from './reporter.js';
-import { safeText } from './sanitize.js';
+import { safeText } from '../core/sanitize.js';
+import type { OutboxMessage } from '../core/storage.js';
+import { type Clock, systemClock, systemTimers, type Timers } from '../core/time.js';
 
 export const NTFY_MAX_BODY = 4096;
 
@@ -24,7 +25,9 @@ export interface NtfyReporterOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
   /** Current time for HTTP-date Retry-After values. */
-  now?: () => number;
+  clock?: Clock;
+  /** Request timeouts. */
+  timers?: Timers;
 }
 
 export interface NtfyRequest {
@@ -115,13 +118,14 @@ export class NtfyReporter implements Reporter, Lifecycle {
     const req = ntfyRequest(this.o.server, this.o.topic, alert, this.o.token);
     const ctl = new AbortController();
     this.inflight.add(ctl);
-    const timer = setTimeout(() => ctl.abort(), this.o.timeoutMs ?? 15_000);
+    const timers = this.o.timers ?? systemTimers;
+    const timer = timers.setTimeout(() => ctl.abort(), this.o.timeoutMs ?? 15_000);
     try {
       const res = await (this.o.fetch ?? fetch)(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: ctl.signal });
       const text = await res.text().catch(() => '');
       if (res.ok) return { kind: 'delivered' };
       const reason = `HTTP ${res.status} from ${this.o.server}: ${safeText(text.trim(), 200)}`;
-      const after = retryAfterMs(res.headers.get('retry-after'), (this.o.now ?? Date.now)());
+      const after = retryAfterMs(res.headers.get('retry-after'), (this.o.clock ?? systemClock).now());
       if (res.status === 429 || res.status >= 500) return after === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs: after };
       return { kind: 'rejected', reason };
     } catch (e) {
@@ -129,7 +133,7 @@ export class NtfyReporter implements Reporter, Lifecycle {
       const reason = err.name === 'AbortError' ? 'request timed out or was cancelled' : `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`;
       return { kind: 'retry', reason: `cannot reach ${this.o.server}: ${reason}` };
     } finally {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       this.inflight.delete(ctl);
     }
   }

@@ -8,13 +8,14 @@
 // error, never sent again) and the loop moves on. Transient failures never make a message
 // dead: an outage only delays delivery.
 import type { Logger } from '../core/logger.js';
-import { Backoff, delay, systemTimers, type BackoffOptions, type Timers } from '../sources/backoff.js';
-import type { OutboxMessage, Store } from '../store/store.js';
 import type { Lifecycle } from '../core/types.js';
 import type { Reporter, SendResult } from './reporter.js';
+import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
+import { systemTimers, type Timers } from '../core/time.js';
+import type { OutboxMessage, OutboxStore } from '../core/storage.js';
 
 export interface OutboxLoopOptions {
-  store: Store;
+  store: OutboxStore;
   reporter: Reporter;
   log: Logger;
   timers?: Timers;

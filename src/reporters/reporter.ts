@@ -1,6 +1,6 @@
+import type { OutboxMessage } from '../core/storage.js';
 // What an outbox loop needs from a reporter (MQTT, Ntfy): send one stored message and say
 // how it went. The reporter owns its connection; the loop owns order, retries and the store.
-import type { OutboxMessage } from '../store/store.js';
 
 export type SendResult =
   /** The receiver acknowledged it (MQTT PUBACK, HTTP 2xx). */

@@ -1,58 +1,25 @@
-// Builds the configured reporters (MQTT when ARGOS_MQTT_URL is set, Ntfy when
-// ARGOS_NTFY_TOPIC is set) with one outbox loop each, and runs them as one part:
-// start connects and starts delivering; stop ends delivery, then disconnects.
-import type { Config } from '../config/load.js';
-import type { Counters } from '../core/counters.js';
+// The reporters (MQTT, Ntfy) with one outbox loop each, run as one part: start connects and
+// starts delivering; stop ends delivery, then disconnects. The daemon builds the reporters.
 import type { Logger } from '../core/logger.js';
+import { stopAllSettled } from '../core/lifecycle.js';
+import type { OutboxStore } from '../core/storage.js';
 import type { Lifecycle } from '../core/types.js';
-import type { Store } from '../store/store.js';
-import { MqttReporter } from './mqtt.js';
-import { NtfyReporter } from './ntfy.js';
 import { OutboxLoop } from './outbox.js';
 import type { Reporter } from './reporter.js';
 
-export type ReportingConfig = Pick<
-  Config,
-  'nodeName' | 'mqttUrl' | 'mqttUsername' | 'mqttPassword' | 'mqttPrefix' | 'mqttCa' | 'mqttCert' | 'mqttKey' | 'mqttStatsInterval' | 'ntfyServer' | 'ntfyTopic' | 'ntfyToken'
->;
-
 export interface ReportingOptions {
-  config: ReportingConfig;
-  store: Store;
-  counters: Counters;
+  reporters: readonly (Reporter & Lifecycle)[];
+  store: OutboxStore;
   log: Logger;
 }
 
 export class Reporting implements Lifecycle {
-  readonly mqtt: MqttReporter | undefined;
-  readonly ntfy: NtfyReporter | undefined;
-  private readonly loops: OutboxLoop[] = [];
-  private readonly reporters: (Reporter & Lifecycle)[] = [];
+  private readonly loops: OutboxLoop[];
+  private readonly reporters: readonly (Reporter & Lifecycle)[];
 
-  constructor(o: ReportingOptions) {
-    const c = o.config;
-    const node = c.nodeName ?? 'unknown';
-    if (c.mqttUrl !== undefined) {
-      this.mqtt = new MqttReporter({
-        url: c.mqttUrl,
-        username: c.mqttUsername,
-        password: c.mqttPassword,
-        caFile: c.mqttCa,
-        certFile: c.mqttCert,
-        keyFile: c.mqttKey,
-        prefix: c.mqttPrefix,
-        node,
-        log: o.log.child({ module: 'mqtt' }),
-        statsIntervalMs: c.mqttStatsInterval,
-        stats: () => ({ counters: o.counters.snapshot(), outbox: o.store.outboxDepth() }),
-      });
-      this.reporters.push(this.mqtt);
-    }
-    if (c.ntfyTopic !== undefined) {
-      this.ntfy = new NtfyReporter({ server: c.ntfyServer, topic: c.ntfyTopic, token: c.ntfyToken, log: o.log.child({ module: 'ntfy' }) });
-      this.reporters.push(this.ntfy);
-    }
-    for (const reporter of this.reporters) this.loops.push(new OutboxLoop({ store: o.store, reporter, log: o.log.child({ module: 'outbox', reporter: reporter.name }) }));
+  constructor(private readonly o: ReportingOptions) {
+    this.reporters = o.reporters;
+    this.loops = o.reporters.map((reporter) => new OutboxLoop({ store: o.store, reporter, log: o.log.child({ module: 'outbox', reporter: reporter.name }) }));
   }
 
   /** Outbox names for the alerter: every alert is queued for each. */
@@ -76,8 +43,9 @@ export class Reporting implements Lifecycle {
     for (const l of this.loops) await l.start();
   }
 
+  /** Ends every delivery loop, then stops every reporter (MQTT says `offline`), whatever fails on the way. */
   async stop(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop()));
-    await Promise.all(this.reporters.map((r) => r.stop()));
+    await stopAllSettled(this.loops.map((l) => ({ name: `outbox ${l.name}`, part: l })), this.o.log);
+    await stopAllSettled(this.reporters.map((r) => ({ name: r.name, part: r })), this.o.log);
   }
 }

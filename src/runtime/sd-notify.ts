@@ -5,14 +5,10 @@
 // NotifyAccess=all in the unit (see systemd/argos.service).
 import { spawn } from 'node:child_process';
 import { libc } from './libc.js';
+import { systemTimers, type Timers } from '../core/time.js';
 
 /** Sends one notification (newline-separated KEY=VALUE lines); resolves true when sent. */
 export type NotifyTransport = (socket: string, state: string) => Promise<boolean>;
-
-export interface TimerApi {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
 
 export interface SdNotifyOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -20,7 +16,7 @@ export interface SdNotifyOptions {
   enabled?: boolean;
   pid?: number;
   transport?: NotifyTransport;
-  timers?: TimerApi;
+  timers?: Timers;
   /** Told about a notification that could not be sent (once per kind of state). */
   onError?: (state: string, reason: string) => void;
 }
@@ -46,7 +42,7 @@ export const systemdNotifyTransport: NotifyTransport = (socket, state) =>
 export class SdNotify {
   private readonly socket: string | undefined;
   private readonly transport: NotifyTransport;
-  private readonly timers: TimerApi;
+  private readonly timers: Timers;
   private readonly pid: number;
   private watchdogTimer: unknown;
   private readonly failed = new Set<string>();
@@ -55,10 +51,7 @@ export class SdNotify {
   constructor(private readonly opts: SdNotifyOptions) {
     this.socket = opts.enabled === false ? undefined : opts.env.NOTIFY_SOCKET || undefined;
     this.transport = opts.transport ?? defaultTransport;
-    this.timers = opts.timers ?? {
-      setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-    };
+    this.timers = opts.timers ?? systemTimers;
     this.pid = opts.pid ?? process.pid;
   }
 
@@ -116,15 +109,23 @@ export class SdNotify {
   startWatchdog(healthy: () => boolean = () => true): boolean {
     const ms = this.watchdogIntervalMs();
     if (ms === undefined || this.watchdogTimer !== undefined) return false;
-    this.watchdogTimer = this.timers.setInterval(() => {
-      if (healthy()) void this.notify('WATCHDOG=1');
-    }, ms);
+    const ping = (): void => {
+      this.watchdogTimer = this.timers.setTimeout(
+        () => {
+          if (healthy()) void this.notify('WATCHDOG=1');
+          ping();
+        },
+        ms,
+        { unref: true },
+      );
+    };
+    ping();
     return true;
   }
 
   stopWatchdog(): void {
     if (this.watchdogTimer === undefined) return;
-    this.timers.clearInterval(this.watchdogTimer);
+    this.timers.clearTimeout(this.watchdogTimer);
     this.watchdogTimer = undefined;
   }
 

@@ -14,16 +14,17 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Clock, EventSource, LineSink } from '../core/types.js';
+import type { EventSource, LineSink } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import type { Counters } from '../core/counters.js';
-import { delay, type BackoffOptions, type Timers } from './backoff.js';
 import { SupervisedChild } from './child.js';
 import { LineSplitter } from './lines.js';
 import { SourceError, spawnError } from './errors.js';
 import { tracingPrivilegeProblem } from './privileges.js';
 import { ARGV_MAX, BPFTRACE_PROGRAM } from './bpftrace/program.js';
 import { BpftraceTranslator, type ProcInfo } from './bpftrace/events.js';
+import type { Clock, Timers } from '../core/time.js';
+import { delay, type BackoffOptions } from '../core/backoff.js';
 
 export const BPFTRACE_HELP = {
   what: 'bpftrace',

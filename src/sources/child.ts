@@ -5,9 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../core/logger.js';
 import type { Counters } from '../core/counters.js';
-import { Backoff, delay, type BackoffOptions, type Timers } from './backoff.js';
 import { LineSplitter } from './lines.js';
 import { spawnError, type ProgramHelp } from './errors.js';
+import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
+import { type Timers, systemClock, type Clock } from '../core/time.js';
 
 export interface ChildOptions {
   /** Name in logs, e.g. "tetragon". */
@@ -31,8 +32,8 @@ export interface ChildOptions {
   stderrLevel?: 'debug' | 'info' | 'warn';
   /** Called with each stderr line as well (e.g. to notice a readiness message). */
   onStderr?: (line: string) => void;
-  /** Wall clock for the stable-run rule (default Date.now). */
-  now?: () => number;
+  /** The stable-run rule measures run time on its monotonic clock (default: the system's). */
+  clock?: Clock;
 }
 
 const STDERR_KEEP = 20;
@@ -109,7 +110,7 @@ export class SupervisedChild {
 
   /** Spawns once; resolves when the process runs, with a promise of its end (boxed: a promise resolved with a promise would wait for it). */
   private spawnOnce(): Promise<{ ended: Promise<RunEnd> }> {
-    const now = this.o.now ?? Date.now;
+    const clock = this.o.clock ?? systemClock;
     return new Promise((resolve, reject) => {
       const child = spawn(this.o.command, this.o.args(), {
         stdio: ['ignore', this.o.stdout ? 'pipe' : 'ignore', 'pipe'],
@@ -119,7 +120,7 @@ export class SupervisedChild {
       const ended = new Promise<RunEnd>((done) => {
         child.once('exit', (code, signal) => {
           // stdout/stderr may still hold data; 'close' follows once they are drained.
-          child.once('close', () => done({ ranMs: now() - began, code, signal }));
+          child.once('close', () => done({ ranMs: clock.monotonic() - began, code, signal }));
         });
       });
       child.once('error', (err) => {
@@ -127,7 +128,7 @@ export class SupervisedChild {
         else this.o.logger.warn({ source: this.o.name, err: err.message }, 'program error');
       });
       child.once('spawn', () => {
-        began = now();
+        began = clock.monotonic();
         this.runs++;
         this.child = child;
         this.exited = ended.then(() => undefined);

@@ -21,7 +21,7 @@ import type { Logger } from '../core/logger.js';
 import type { Counters } from '../core/counters.js';
 import { LineSplitter } from './lines.js';
 import { errnoCode } from './errors.js';
-import type { Timers } from './backoff.js';
+import type { Timers } from '../core/time.js';
 
 export interface ExportFileOptions {
   path: string;

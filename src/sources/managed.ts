@@ -11,12 +11,13 @@ import { dirname } from 'node:path';
 import type { EventSource, LineSink } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import type { Counters } from '../core/counters.js';
-import { delay, type BackoffOptions, type Timers } from './backoff.js';
 import { SupervisedChild } from './child.js';
 import { ExportFileSource } from './export-file.js';
 import { SourceError } from './errors.js';
 import { defaultPolicyPath } from './policy.js';
 import { tracingPrivilegeProblem } from './privileges.js';
+import { delay, type BackoffOptions } from '../core/backoff.js';
+import type { Timers } from '../core/time.js';
 
 export const EVENT_TYPES = ['PROCESS_TRACEPOINT', 'PROCESS_EXEC', 'PROCESS_EXIT'] as const;
 export const EXPORT_ALLOWLIST = JSON.stringify({ event_set: EVENT_TYPES });

@@ -3,10 +3,11 @@
 // possible or paced by the events' own `time` field.
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import type { Clock, EventSource, LineSink } from '../core/types.js';
+import type { EventSource, LineSink } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { LineSplitter } from './lines.js';
-import { delay, type Timers } from './backoff.js';
+import type { Clock, Timers } from '../core/time.js';
+import { delay } from '../core/backoff.js';
 
 /** `max` = as fast as possible; a number = that many times the recorded pace. */
 export type Speed = 'max' | number;

@@ -4,10 +4,11 @@
 import type { EventSource, LineSink } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import type { Counters } from '../core/counters.js';
-import type { BackoffOptions, Timers } from './backoff.js';
 import { SupervisedChild } from './child.js';
 import { LineSplitter } from './lines.js';
 import { EVENT_TYPES } from './managed.js';
+import type { BackoffOptions } from '../core/backoff.js';
+import type { Timers } from '../core/time.js';
 
 export const TETRA_HELP = {
   what: 'tetra',

@@ -2,8 +2,8 @@
 // periodically, logging what was removed; also keeps a counters snapshot each round and at stop.
 import type { Logger } from '../core/logger.js';
 import type { Lifecycle } from '../core/types.js';
-import { systemTimers, type Timers } from '../sources/backoff.js';
 import type { Store } from './store.js';
+import { systemTimers, type Timers } from '../core/time.js';
 
 export interface RetentionTaskOptions {
   store: Store;

@@ -1,38 +1,14 @@
 // The SQLite store: processes seen, alerts, the outbox of messages per reporter, counters
 // snapshots and baseline traces. An alert and its outbox rows are written in one
 // transaction, so a crash never leaves an alert that no reporter will send.
-import type { Alert } from '../alerter/alert.js';
-import { systemClock, type Clock, type Lifecycle, type ProcessInfo } from '../core/types.js';
+import type { Alert } from '../core/alert.js';
+import type { AlertStore, BaselineStore, BaselineTrace, OutboxMessage, OutboxStore, ProcessRecord } from '../core/storage.js';
+import { systemClock, type Clock } from '../core/time.js';
+import type { Lifecycle, ProcessInfo } from '../core/types.js';
+
 import type { DriverOpener, SqlDriver, SqlRow } from './driver.js';
 import { migrate } from './migrations.js';
 import { openDatabaseFile, runtimeOpener } from './open.js';
-
-/** A message waiting in the outbox of one reporter. */
-export interface OutboxMessage {
-  /** Outbox row id: increasing, so delivery follows it. */
-  id: number;
-  reporter: string;
-  alertId: string;
-  /** The alert JSON as it was when queued. */
-  payload: string;
-  attempts: number;
-  created: number;
-}
-
-export interface ProcessRecord {
-  process: ProcessInfo;
-  firstSeen: number;
-  lastSeen: number;
-}
-
-/** One recorded normal trace for on-device retraining. */
-export interface BaselineTrace {
-  execId: string;
-  binary: string;
-  startedAt: number;
-  /** Syscall names separated by single spaces. */
-  syscalls: string;
-}
 
 export interface BaselineStats {
   traces: number;
@@ -51,20 +27,8 @@ export interface RetentionResult {
 }
 
 /** What the rest of the program needs from the database. All calls are synchronous. */
-export interface Store {
-  /** Inserts the alert and one outbox row per reporter, in one transaction. */
-  saveAlert(alert: Alert, reporters: readonly string[]): void;
-  /** Rewrites a stored alert (count, score) and queues it again for `reporters` (may be none). */
-  updateAlert(alert: Alert, reporters: readonly string[]): void;
-  upsertProcesses(records: readonly ProcessRecord[]): void;
+export interface Store extends AlertStore, OutboxStore, BaselineStore {
   getProcess(execId: string): ProcessRecord | undefined;
-  /** The oldest pending messages of a reporter, in queue order. */
-  pendingOutbox(reporter: string, limit: number): OutboxMessage[];
-  markDelivered(ids: readonly number[]): void;
-  /** Counts a failed attempt; with `dead`, the message is given up (kept, not sent again). */
-  markFailed(id: number, error: string, dead: boolean): void;
-  /** Pending messages, for one reporter or all. */
-  outboxDepth(reporter?: string): number;
   /** Alerts raised at or after `sinceMs`, newest first. */
   listAlerts(sinceMs: number, limit: number): Alert[];
   getAlert(id: string): Alert | undefined;
@@ -72,7 +36,6 @@ export interface Store {
   retention(maxAgeMs: number, maxBytes: number): RetentionResult;
   /** Bytes used by live pages (the file may be larger until space is reclaimed). */
   usedBytes(): number;
-  appendBaseline(traces: readonly BaselineTrace[]): void;
   iterateBaseline(): IterableIterator<BaselineTrace>;
   clearBaseline(): number;
   baselineStats(): BaselineStats;

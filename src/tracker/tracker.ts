@@ -7,10 +7,10 @@
 // one that did emits its last `window` calls if any arrived since its last window. Processes
 // sit in a least-recently-seen list; beyond `maxProcesses` the oldest is dropped (counted in
 // `evicted`, no window: it may still be running, and comes back as a new process if it is).
-import type { Clock, EventHandler, EventLine, ProcessInfo, SyscallWindow, WindowSink } from '../core/types.js';
+import { NO_LINE, type EventHandler, type EventLine, type ProcessInfo, type SyscallWindow, type WindowSink } from '../core/types.js';
 import { Counters } from '../core/counters.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { NO_LINE, processInfoFromLine } from '../parser/event-object.js';
+import { type Clock, fixedClock } from '../core/time.js';
 
 export interface TrackerOptions {
   window: number;
@@ -88,7 +88,7 @@ export class Tracker implements EventHandler {
     // Calls come in bursts from one thread: the previous process is checked before the map.
     let p = this.last !== undefined && this.last.key === key ? this.last : this.procs.get(key);
     if (p === undefined) {
-      p = this.add(key, processInfoFromLine(line.text()) ?? fallbackInfo(key));
+      p = this.add(key, line.process() ?? fallbackInfo(key));
     } else if (p !== this.tail) {
       this.touch(p);
     }
@@ -256,7 +256,7 @@ export function windowsOfTrace(tokens: ArrayLike<number>, opts: WindowingOptions
     maxProcesses: 1,
     sink: { window: (w) => out.push(w.tokens) },
     counters: new Counters(),
-    clock: { now: () => 0 },
+    clock: fixedClock(),
     log: quiet(),
   });
   const info: ProcessInfo = { execId: 'trace', pid: 0, binary: '', arguments: '' };

@@ -13,10 +13,10 @@
 // lookups of bigram log-probabilities, as the n-gram family does) with seeded random tables.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadModel, packagedDefaultFiles, type LoadedModel } from '../../src/detector/model-folder.js';
+import { loadModel, packagedDefaultFiles, type LoadedModel } from '../../src/model/folder.js';
 import { OnnxClassifier, type OnnxClassifierOptions } from '../../src/detector/onnx-classifier.js';
 import { GraphBuilder } from '../../src/model/onnx/builder.js';
-import type { ModelCard } from '../../src/core/types.js';
+import type { ModelCard } from '../../src/core/model-card.js';
 
 export interface Spread {
   median: number;

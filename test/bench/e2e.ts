@@ -23,13 +23,13 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { systemClock, type LineSink, type SyscallWindow } from '../../src/core/types.js';
-import { buildPipeline } from '../../src/daemon.js';
+import { type LineSink, type SyscallWindow } from '../../src/core/types.js';
+import { buildPipeline } from '../../src/daemon/index.js';
 import { execLine, exitLine, rfc3339Nanos, syscallLine, type RecordedProcess } from '../../src/recording/tetragon-events.js';
-import type { OutboxMessage } from '../../src/store/store.js';
 import { createReplaySource } from '../../src/sources/replay.js';
-import { systemTimers } from '../../src/sources/backoff.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
+import { systemClock, systemTimers } from '../../src/core/time.js';
+import type { OutboxMessage } from '../../src/core/storage.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ADFA = resolve(ROOT, '..', 'shared', 'datasets', 'adfa-ld');
@@ -190,7 +190,7 @@ async function oneRun(dir: string, broker: Mosquitto, seconds: number, rate: num
       return createReplaySource({ file: recording, stdin: process.stdin, sink: timed, logger: log, speed: 1, clock: systemClock, timers: systemTimers });
     },
   });
-  const mqtt = pipeline.reporters.mqtt;
+  const mqtt = pipeline.mqtt;
   if (mqtt === undefined) throw new Error('the pipeline has no MQTT reporter; ARGOS_MQTT_URL was not applied');
   // Hook 2: each window remembers the hand-off time of the event that completed it.
   const completed = new Map<string, number>();

@@ -35,7 +35,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { EventSource, LineSink } from '../../src/core/types.js';
-import { buildPipeline } from '../../src/daemon.js';
+import { buildPipeline } from '../../src/daemon/index.js';
 import { execLine, syscallLine, rfc3339Nanos, type RecordedProcess } from '../../src/recording/tetragon-events.js';
 import { NAMES_BY_NUMBER } from '../../src/syscalls/names.js';
 

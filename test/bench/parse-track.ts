@@ -28,6 +28,7 @@ import { LineSplitter } from '../../src/sources/lines.js';
 import { NAMES_BY_NUMBER } from '../../src/syscalls/names.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { Tracker } from '../../src/tracker/tracker.js';
+import { fixedClock } from '../../src/core/time.js';
 
 export interface ParseTrackOptions {
   runs?: number;
@@ -113,7 +114,7 @@ export async function benchParseTrack(opts: ParseTrackOptions = {}): Promise<Par
       const counters = new Counters();
       const log = silentLogger();
       let w = 0;
-      const tracker = new Tracker({ window, delta, minWindow: 16, maxProcesses: 20_000, sink: { window: () => void w++ }, counters, clock: { now: () => 0 }, log });
+      const tracker = new Tracker({ window, delta, minWindow: 16, maxProcesses: 20_000, sink: { window: () => void w++ }, counters, clock: fixedClock(), log });
       const parser = new Parser({ handler: tracker, tokenizer, counters, log, nativeAbi: 'x64' });
       const tp = readThrough(path, parser);
       if (counters.syscalls !== stats.syscalls || counters.malformed !== 0) {

@@ -1,6 +1,6 @@
 // Test data: alerts and processes with distinct ids.
-import type { Alert } from '../../src/alerter/alert.js';
 import type { ProcessInfo } from '../../src/core/types.js';
+import type { Alert } from '../../src/core/alert.js';
 
 export function makeProcess(i: number, extra: Partial<ProcessInfo> = {}): ProcessInfo {
   return { execId: `exec-${i}`, pid: 1000 + i, binary: `/usr/bin/tool${i}`, arguments: `--run ${i}`, ...extra };

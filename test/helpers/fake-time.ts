@@ -1,6 +1,7 @@
-// A clock and timers that tests move by hand, and a bounded wait for a condition.
-import type { Clock } from '../../src/core/types.js';
-import type { Timers } from '../../src/sources/backoff.js';
+// The one fake of the program's clock and timers (src/core/time.ts): tests move time by hand,
+// run queued immediates when they choose, and can jump the wall clock without moving the
+// monotonic one (a clock being set). Plus a bounded wait for a condition.
+import type { Clock, TimerHandle, Timers } from '../../src/core/time.js';
 
 interface Pending {
   at: number;
@@ -10,26 +11,36 @@ interface Pending {
 }
 
 export class FakeTime implements Clock, Timers {
-  private t: number;
+  private wall: number;
+  private mono = 0;
   private seq = 0;
   private pending: Pending[] = [];
+  private immediates: (() => void)[] = [];
 
   constructor(start = 1_700_000_000_000) {
-    this.t = start;
+    this.wall = start;
   }
 
   now(): number {
-    return this.t;
+    return this.wall;
   }
 
-  setTimeout(fn: () => void, ms: number): unknown {
-    const p = { at: this.t + ms, ms, fn, id: ++this.seq };
+  monotonic(): number {
+    return this.mono;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const p = { at: this.mono + ms, ms, fn, id: ++this.seq };
     this.pending.push(p);
     return p;
   }
 
-  clearTimeout(handle: unknown): void {
+  clearTimeout(handle: TimerHandle): void {
     this.pending = this.pending.filter((p) => p !== handle);
+  }
+
+  immediate(fn: () => void): void {
+    this.immediates.push(fn);
   }
 
   /** Delays of the timers waiting now, in the order they were set. */
@@ -37,17 +48,36 @@ export class FakeTime implements Clock, Timers {
     return this.pending.map((p) => p.ms);
   }
 
-  /** Moves time forward, running every timer that falls due (in due order). */
+  /** Immediates queued and not run yet. */
+  get pendingImmediates(): number {
+    return this.immediates.length;
+  }
+
+  /** Runs the immediates queued so far (not the ones they queue). */
+  runImmediates(): void {
+    const fns = this.immediates;
+    this.immediates = [];
+    for (const fn of fns) fn();
+  }
+
+  /** Moves both clocks forward, running every timer that falls due (in due order). */
   advance(ms: number): void {
-    const end = this.t + ms;
+    const end = this.mono + ms;
     for (;;) {
       const due = this.pending.filter((p) => p.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.pending = this.pending.filter((p) => p !== due);
-      this.t = due.at;
+      this.wall += due.at - this.mono;
+      this.mono = due.at;
       due.fn();
     }
-    this.t = end;
+    this.wall += end - this.mono;
+    this.mono = end;
+  }
+
+  /** Sets the wall clock forwards (positive) or backwards (negative); timers and the monotonic clock do not move. */
+  jump(ms: number): void {
+    this.wall += ms;
   }
 }
 

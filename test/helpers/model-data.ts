@@ -2,7 +2,7 @@
 // patterns with some noise; "attack" processes splice in a pattern normal ones never use.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prng } from '../../src/recording/synthetic.js';
+import { prng } from '../../src/core/random.js';
 
 const NORMAL_PATTERNS = [
   ['openat', 'fstat', 'read', 'read', 'close'],

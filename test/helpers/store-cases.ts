@@ -9,23 +9,17 @@ import type { DriverOpener } from '../../src/store/driver.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { makeAlert, makeProcess } from './alerts.js';
+import { FakeTime } from './fake-time.js';
 
 export interface StoreCase {
   name: string;
   run(opener: DriverOpener): Promise<void>;
 }
 
-class FakeClock {
-  constructor(public t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-}
-
-async function withStore(opener: DriverOpener, fn: (s: SqliteStore, path: string, clock: FakeClock) => Promise<void> | void): Promise<void> {
+async function withStore(opener: DriverOpener, fn: (s: SqliteStore, path: string, clock: FakeTime) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'argos-store-'));
   const path = join(dir, 'nested', 'deeper', 'argos.db');
-  const clock = new FakeClock();
+  const clock = new FakeTime(Date.UTC(2025, 0, 1));
   const store = new SqliteStore({ path, opener, clock });
   try {
     await store.start();
@@ -167,7 +161,7 @@ export const STORE_CASES: readonly StoreCase[] = [
         store.upsertProcesses([{ process: makeProcess(1), firstSeen: old, lastSeen: old }]);
         store.upsertProcesses([{ process: makeProcess(3), firstSeen: clock.now(), lastSeen: clock.now() }]);
         store.markDelivered(store.pendingOutbox('mqtt', 1).map((m) => m.id)); // alert 1 delivered
-        clock.t += 1;
+        clock.advance(1);
         const r = store.retention(5 * day, Number.MAX_SAFE_INTEGER);
         assert.equal(r.alerts, 1);
         assert.equal(r.processes, 1);

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInProcess } from '../helpers/cli.js';
-import type { Alert } from '../../src/alerter/alert.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { makeAlert } from '../helpers/alerts.js';
+import type { Alert } from '../../src/core/alert.js';
 
 async function argos(args: string[], env: Record<string, string>, cwd: string) {
   const r = await runInProcess(args, { env: { PATH: process.env.PATH, ...env }, cwd });

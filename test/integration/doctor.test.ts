@@ -12,7 +12,7 @@ import { runInProcess } from '../helpers/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { HealthServer } from '../../src/health/server.js';
-import { brokerAddress, formatDoctor, runDoctor, type DoctorCheck } from '../../src/health/doctor.js';
+import { brokerAddress, formatDoctor, runDoctor, type DoctorCheck } from '../../src/doctor/index.js';
 import { writeModelFolder } from './onnx-models.js';
 
 type T = { after(fn: () => unknown): void };

@@ -69,7 +69,7 @@ void test('a throwing or hanging check fails alone, within the timeout', async (
 void test('freshness probe: fine while recent, failing when stale or never seen', () => {
   let now = 100_000;
   let last: number | undefined = undefined;
-  const p = freshnessProbe({ name: 'source', lastAt: () => last, maxAgeMs: 30_000, now: () => now, what: 'event' });
+  const p = freshnessProbe({ name: 'source', lastAt: () => last, maxAgeMs: 30_000, clock: { now: () => now, monotonic: () => now }, what: 'event' });
   assert.deepEqual(p.check(), { ok: false, detail: 'no event yet' });
   last = 95_000;
   assert.deepEqual(p.check(), { ok: true, detail: 'last event 5 s ago' });

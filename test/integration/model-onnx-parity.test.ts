@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { prng } from '../../src/recording/synthetic.js';
 import { ngramFamily } from '../../src/model/families/ngram.js';
 import { stideFamily } from '../../src/model/families/stide.js';
 import type { Family } from '../../src/model/families/family.js';
 import { buildMapping, tokenize } from '../../src/model/vocabulary.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { generatedTrace } from '../helpers/model-data.js';
+import { prng } from '../../src/core/random.js';
 
 async function scoreWithOrt(bytes: Uint8Array, windows: readonly Int32Array[], width: number): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);

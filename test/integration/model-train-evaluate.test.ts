@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInProcess } from '../helpers/cli.js';
-import { parseCard } from '../../src/detector/model-folder.js';
+import { parseCard } from '../../src/model/folder.js';
 import { generatedTrace, writeGeneratedSet } from '../helpers/model-data.js';
 import { SqliteStore } from '../../src/store/store.js';
-import { prng } from '../../src/recording/synthetic.js';
+import { prng } from '../../src/core/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'argos-model-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,6 @@ import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alerter } from '../../src/alerter/alerter.js';
-import type { Alert } from '../../src/alerter/alert.js';
 import { Counters } from '../../src/core/counters.js';
 import { createLogger, silentLogger } from '../../src/core/logger.js';
 import { MqttReporter } from '../../src/reporters/mqtt.js';
@@ -19,6 +18,7 @@ import { TsChild } from '../helpers/child.js';
 import { waitFor } from '../helpers/fake-time.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { Subscriber } from '../helpers/mqtt-subscriber.js';
+import type { Alert } from '../../src/core/alert.js';
 
 let broker: Mosquitto;
 let dir: string;

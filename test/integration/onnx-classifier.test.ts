@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { loadModel, ModelError } from '../../src/detector/model-folder.js';
+import { loadModel, ModelError } from '../../src/model/folder.js';
 import { OnnxClassifier, packWindows } from '../../src/detector/onnx-classifier.js';
 import { expectedScore, tempRoot, testCard, weightedSumModel, writeModelFolder, type GraphShape } from './onnx-models.js';
 

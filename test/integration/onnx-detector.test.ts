@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { loadModel } from '../../src/detector/model-folder.js';
+import { loadModel } from '../../src/model/folder.js';
 import { OnnxClassifier } from '../../src/detector/onnx-classifier.js';
 import { Detector } from '../../src/detector/detector.js';
 import { Counters } from '../../src/core/counters.js';

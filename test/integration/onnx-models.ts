@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder, type Dim } from '../../src/model/onnx/builder.js';
-import type { ModelCard } from '../../src/core/types.js';
+import type { ModelCard } from '../../src/core/model-card.js';
 
 export const WEIGHTS = [0, 10, 1, 2.5, 3, 4.25];
 export const NAMES = ['read', 'write', 'openat', 'close'];

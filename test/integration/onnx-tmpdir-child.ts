@@ -1,6 +1,6 @@
 // Child process for onnx-tmpdir.test.ts: runs a detector over a real classifier in each mode
 // and prints the scores as JSON. Started with a fresh, otherwise empty TMPDIR.
-import { loadModel } from '../../src/detector/model-folder.js';
+import { loadModel } from '../../src/model/folder.js';
 import { OnnxClassifier } from '../../src/detector/onnx-classifier.js';
 import { Detector } from '../../src/detector/detector.js';
 import { Counters } from '../../src/core/counters.js';

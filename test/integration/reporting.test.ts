@@ -7,7 +7,7 @@ import { Alerter } from '../../src/alerter/alerter.js';
 import { loadConfig } from '../../src/config/load.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { Reporting } from '../../src/reporters/reporting.js';
+import { buildReporting } from '../../src/daemon/reporting.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { makeProcess } from '../helpers/alerts.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -15,7 +15,7 @@ import { Subscriber } from '../helpers/mqtt-subscriber.js';
 
 void test('no reporter is configured by default', () => {
   const config = loadConfig({ env: {} });
-  const r = new Reporting({ config, store: new SqliteStore({ path: ':memory:' }), counters: new Counters(), log: silentLogger() });
+  const r = buildReporting({ config, store: new SqliteStore({ path: ':memory:' }), counters: new Counters(), log: silentLogger() }).reporting;
   assert.deepEqual(r.names, []);
 });
 
@@ -38,7 +38,7 @@ void test('with ARGOS_MQTT_URL and ARGOS_NTFY_TOPIC every alert reaches both, an
   const log = silentLogger();
   const counters = new Counters();
   const store = new SqliteStore({ path: ':memory:' });
-  const reporting = new Reporting({ config, store, counters, log });
+  const { reporting } = buildReporting({ config, store, counters, log });
   assert.deepEqual(reporting.names, ['mqtt', 'ntfy']);
   const alerter = new Alerter({ store, reporters: reporting.names, node: 'n1', model: { name: 'm', threshold: 0.5 }, throttleWindowMs: 1000, throttleMax: 10, counters, log, onQueued: () => reporting.wake() });
   try {

@@ -6,12 +6,11 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { BpftraceSource, findExecutable } from '../../src/sources/bpftrace.js';
 import { hostAbi } from '../../src/sources/bpftrace/events.js';
-import { systemTimers } from '../../src/sources/backoff.js';
 import { syscallName } from '../../src/syscalls/index.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { systemClock } from '../../src/core/types.js';
 import { waitFor } from '../helpers/fake-time.js';
+import { systemTimers, systemClock } from '../../src/core/time.js';
 
 const skip =
   process.getuid?.() !== 0 ? 'needs root (bpftrace loads BPF programs)' : findExecutable('bpftrace') === undefined ? 'bpftrace is not installed (apt-get install bpftrace)' : findExecutable('perl') === undefined ? 'perl is not installed' : false;

@@ -4,10 +4,10 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportFileSource } from '../../src/sources/export-file.js';
-import { systemTimers } from '../../src/sources/backoff.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { FakeTime, waitFor } from '../helpers/fake-time.js';
+import { systemTimers } from '../../src/core/time.js';
 
 function setup(t: { after(fn: () => Promise<void>): void }, opts: { from?: 'end' | 'start'; watch?: boolean; real?: boolean; pollMs?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'argos-tail-'));

@@ -8,10 +8,10 @@ import { ManagedTetragonSource, EXPORT_ALLOWLIST } from '../../src/sources/manag
 import { TetraSource } from '../../src/sources/tetra.js';
 import { SourceError } from '../../src/sources/errors.js';
 import { defaultPolicyPath } from '../../src/sources/policy.js';
-import type { Timers } from '../../src/sources/backoff.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { waitFor } from '../helpers/fake-time.js';
+import { type Timers, systemTimers } from '../../src/core/time.js';
 
 const FAKE = resolve('test/fixtures/fake-tetragon');
 const POLL = 30;
@@ -31,11 +31,11 @@ function recordingTimers(): { timers: Timers; delays: number[] } {
   return {
     delays,
     timers: {
-      setTimeout: (fn, ms) => {
+      ...systemTimers,
+      setTimeout: (fn, ms, options) => {
         delays.push(ms);
-        return setTimeout(fn, ms);
+        return systemTimers.setTimeout(fn, ms, options);
       },
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
     },
   };
 }

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Alert } from '../../src/alerter/alert.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { TsChild } from '../helpers/child.js';
 import { waitFor } from '../helpers/fake-time.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { Subscriber } from '../helpers/mqtt-subscriber.js';
+import type { Alert } from '../../src/core/alert.js';
 
 void test('SIGKILL mid-stream loses nothing that was stored; the restart drains the outbox', async () => {
   const broker = await Mosquitto.start({ persistence: true });

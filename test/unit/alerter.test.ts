@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Alerter } from '../../src/alerter/alerter.js';
-import { uuidv7, type Alert } from '../../src/alerter/alert.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ProcessInfo, Verdict } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { makeProcess } from '../helpers/alerts.js';
 import { FakeTime } from '../helpers/fake-time.js';
+import { uuidv7, type Alert } from '../../src/core/alert.js';
 
 const WINDOW_MS = 60_000;
 

@@ -6,7 +6,7 @@ test('the source probe fails once its counter has not moved for the limit, and a
   let now = 0;
   let events = 0;
   let done = false;
-  const p = progressProbe({ name: 'source', critical: true, value: () => events, maxIdleMs: 1000, now: () => now, what: 'events', finished: () => done });
+  const p = progressProbe({ name: 'source', critical: true, value: () => events, maxIdleMs: 1000, clock: { now: () => now, monotonic: () => now }, what: 'events', finished: () => done });
   now = 900;
   assert.equal((await p.check()).ok, true);
   assert.equal(p.stalled(), false);

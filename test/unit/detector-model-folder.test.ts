@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadModel, ModelError, folderFiles, packagedDefaultFiles, parseCard } from '../../src/detector/model-folder.js';
+import { loadModel, ModelError, folderFiles, packagedDefaultFiles, parseCard } from '../../src/model/folder.js';
 import { mappingText, tempRoot, testCard, writeModelFolder } from '../integration/onnx-models.js';
 
 const root = tempRoot('argos-model-folder-');

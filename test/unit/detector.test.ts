@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { Detector, type DetectorTimers } from '../../src/detector/detector.js';
+import { Detector } from '../../src/detector/detector.js';
+import { FakeTime } from '../helpers/fake-time.js';
 import { Counters } from '../../src/core/counters.js';
 import type { Classifier, SyscallWindow, Verdict } from '../../src/core/types.js';
 
@@ -26,46 +27,8 @@ class GatedClassifier implements Classifier {
   }
 }
 
-/** Timers the test drives: immediates run on `run()`, timeouts when the fake clock passes them. */
-class FakeTimers implements DetectorTimers {
-  private immediates: (() => void)[] = [];
-  private timeouts: { at: number; fn: () => void; live: boolean }[] = [];
-  t = 0;
-
-  immediate(fn: () => void): void {
-    this.immediates.push(fn);
-  }
-  timeout(fn: () => void, ms: number): () => void {
-    const entry = { at: this.t + ms, fn, live: true };
-    this.timeouts.push(entry);
-    return () => {
-      entry.live = false;
-    };
-  }
-  now(): number {
-    return this.t;
-  }
-  pendingImmediates(): number {
-    return this.immediates.length;
-  }
-  runImmediates(): void {
-    const fns = this.immediates;
-    this.immediates = [];
-    for (const fn of fns) fn();
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const e of this.timeouts) {
-      if (e.live && e.at <= this.t) {
-        e.live = false;
-        e.fn();
-      }
-    }
-  }
-}
-
 /** Lets promise callbacks run, then runs pending immediates, until `cond` holds (bounded). */
-async function until(timers: FakeTimers, cond: () => boolean, what: string): Promise<void> {
+async function until(timers: FakeTime, cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (cond()) return;
     await new Promise<void>((r) => setImmediate(r));
@@ -75,7 +38,7 @@ async function until(timers: FakeTimers, cond: () => boolean, what: string): Pro
 }
 
 /** Drains the detector while driving the fake immediates. */
-async function drained(timers: FakeTimers, d: Detector): Promise<boolean> {
+async function drained(timers: FakeTime, d: Detector): Promise<boolean> {
   let result: boolean | undefined;
   void d.drain(1000).then((v) => (result = v));
   await until(timers, () => result !== undefined, 'drain settled');
@@ -94,7 +57,7 @@ function win(token: number, execId = 'p1', seq = 0): SyscallWindow {
 
 function setup(over: { batchSize?: number; queueMax?: number; maxInFlight?: number; drainTimeoutMs?: number } = {}) {
   const classifier = new GatedClassifier();
-  const timers = new FakeTimers();
+  const timers = new FakeTime();
   const counters = new Counters();
   const verdicts: Verdict[] = [];
   const logs: { msg: string; level: number }[] = [];
@@ -109,6 +72,7 @@ function setup(over: { batchSize?: number; queueMax?: number; maxInFlight?: numb
     queueMax: over.queueMax ?? 100,
     maxInFlight: over.maxInFlight ?? 1,
     drainTimeoutMs: over.drainTimeoutMs ?? 1000,
+    clock: timers,
     timers,
     onBatch: (ms, size) => void batches.push([ms, size]),
   });
@@ -123,7 +87,7 @@ void test('a lone window is classified at the next tick, not held back for a ful
   s.timers.runImmediates();
   assert.equal(s.classifier.calls.length, 1);
   assert.equal(s.classifier.calls[0].sizes, 1);
-  s.timers.t = 3;
+  s.timers.advance(3);
   s.classifier.calls[0].resolve();
   await until(s.timers, () => s.verdicts.length === 1, 'verdict delivered');
   assert.equal(s.verdicts[0].score, 7);
@@ -197,7 +161,7 @@ void test('a failing batch is logged and counted; later batches are still classi
 void test('a classifier that returns the wrong number of scores counts as a failed batch', async () => {
   const s = setup({ batchSize: 2 });
   const bad: Classifier = { score: () => Promise.resolve(new Float32Array(1)), close: () => Promise.resolve() };
-  const d = new Detector({ classifier: bad, sink: { verdict: (v) => void s.verdicts.push(v) }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 2, queueMax: 10, timers: s.timers });
+  const d = new Detector({ classifier: bad, sink: { verdict: (v) => void s.verdicts.push(v) }, counters: s.counters, log: pino({ level: 'silent' }), batchSize: 2, queueMax: 10, clock: s.timers, timers: s.timers });
   await d.start();
   d.window(win(1));
   d.window(win(2));
@@ -221,6 +185,7 @@ void test('a throwing verdict sink does not stop the other verdicts', async () =
     log: pino({ level: 'silent' }),
     batchSize: 3,
     queueMax: 10,
+    clock: s.timers,
     timers: s.timers,
   });
   s.classifier.autoResolve = true;
@@ -279,7 +244,7 @@ void test('stop gives up after the drain timeout, counts what it dropped, and st
   await s.detector.start();
   for (let i = 0; i < 5; i++) s.detector.window(win(i));
   const stopped = s.detector.stop();
-  await until(s.timers, () => s.timers.pendingImmediates() === 0, 'flush ran');
+  await until(s.timers, () => s.timers.pendingImmediates === 0, 'flush ran');
   s.timers.advance(100);
   // The queue (3 windows) is dropped; the running call gets its own bounded wait.
   await until(s.timers, () => s.counters.shed === 3, 'queue dropped');
@@ -299,7 +264,7 @@ void test('without maxInFlight, calls in flight follow the classifier concurrenc
   for (const concurrency of [undefined, 3]) {
     const classifier = new GatedClassifier();
     const c: Classifier = { score: (w) => classifier.score(w), close: () => classifier.close(), concurrency };
-    const d = new Detector({ classifier: c, sink: { verdict: () => {} }, counters: new Counters(), log: pino({ level: 'silent' }), batchSize: 1, queueMax: 100, timers: new FakeTimers() });
+    const d = new Detector({ classifier: c, sink: { verdict: () => {} }, counters: new Counters(), log: pino({ level: 'silent' }), batchSize: 1, queueMax: 100, timers: new FakeTime() });
     await d.start();
     for (let i = 0; i < 10; i++) d.window(win(i));
     assert.equal(d.running, (concurrency ?? 1) + 1);

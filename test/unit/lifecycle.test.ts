@@ -4,6 +4,7 @@ import { LifecycleGroup } from '../../src/core/lifecycle.js';
 import { handleShutdown, type SignalTarget } from '../../src/core/shutdown.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { Lifecycle } from '../../src/core/types.js';
+import { FakeTime } from '../helpers/fake-time.js';
 
 function recorder(log: string[], name: string, opts: { failStop?: boolean; startGate?: Promise<void> } = {}): Lifecycle {
   return {
@@ -83,7 +84,7 @@ test('first signal stops gracefully with 128+n; a second forces the exit', async
     stop: () => new Promise<void>((r) => (finish = r)),
     onStopping: () => events.push('STOPPING'),
     beforeExit: () => events.push('flush'),
-    setTimer: () => ({}),
+    timers: new FakeTime(),
   });
   proc.send('SIGTERM');
   assert.deepEqual(events, ['STOPPING']);
@@ -97,19 +98,17 @@ test('first signal stops gracefully with 128+n; a second forces the exit', async
 
 test('the deadline forces the exit when stop hangs', () => {
   const proc = new FakeProcess();
-  let fire: () => void = () => {};
+  const time = new FakeTime();
   handleShutdown({
     target: proc,
     log: silentLogger(),
     deadlineMs: 5,
     stop: () => new Promise<void>(() => {}),
-    setTimer: (fn) => {
-      fire = fn;
-      return {};
-    },
+    timers: time,
   });
   proc.send('SIGINT');
+  time.advance(4);
   assert.deepEqual(proc.exits, []);
-  fire();
+  time.advance(1);
   assert.deepEqual(proc.exits, [130]);
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prng } from '../../src/recording/synthetic.js';
 import { NgramScorer, trainNgram, NGRAM_DEFAULTS, type Smoothing } from '../../src/model/families/ngram.js';
 import { StideScorer, trainStide } from '../../src/model/families/stide.js';
 import { buildMapping, tokenize } from '../../src/model/vocabulary.js';
 import { rocAuc } from '../../src/model/metrics.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { generatedTrace } from '../helpers/model-data.js';
+import { prng } from '../../src/core/random.js';
 
 function dataset(seed: number) {
   const next = prng(seed);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NTFY_MAX_BODY, ntfyPriority, ntfyRequest, retryAfterMs } from '../../src/reporters/ntfy.js';
-import { safeText, topicSegment } from '../../src/reporters/sanitize.js';
-import { topicFor } from '../../src/reporters/mqtt-topics.js';
+import { safeText, topicSegment } from '../../src/core/sanitize.js';
+import { topicFor } from '../../src/core/mqtt.js';
 import { makeAlert } from '../helpers/alerts.js';
 
 void test('host strings lose control characters and bidi overrides and are capped', () => {

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/core/logger.js';
 import { OutboxLoop } from '../../src/reporters/outbox.js';
 import type { Reporter, SendResult } from '../../src/reporters/reporter.js';
-import type { OutboxMessage } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/store.js';
 import { RetentionTask } from '../../src/store/retention.js';
 import { makeAlert } from '../helpers/alerts.js';
 import { FakeTime, waitFor } from '../helpers/fake-time.js';
+import type { OutboxMessage } from '../../src/core/storage.js';
 
 /** A reporter that answers from a script (then `delivered`), recording every attempt. */
 class ScriptedReporter implements Reporter {

@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SdNotify, type TimerApi } from '../../src/runtime/sd-notify.js';
+import { SdNotify } from '../../src/runtime/sd-notify.js';
+import { FakeTime } from '../helpers/fake-time.js';
 
 function recorder() {
   const sent: string[] = [];
   return { sent, transport: async (_socket: string, state: string) => (sent.push(state), true) };
-}
-
-class ManualTimers implements TimerApi {
-  fns = new Map<number, { fn: () => void; ms: number }>();
-  private seq = 0;
-  setInterval(fn: () => void, ms: number): unknown {
-    this.fns.set(++this.seq, { fn, ms });
-    return this.seq;
-  }
-  clearInterval(h: unknown): void {
-    this.fns.delete(h as number);
-  }
-  tick(): void {
-    for (const { fn } of this.fns.values()) fn();
-  }
 }
 
 void test('without NOTIFY_SOCKET, or when disabled, nothing is sent', async () => {
@@ -45,20 +31,20 @@ void test('ready, status and stopping are sent in order', async () => {
 
 void test('watchdog pings at half of WATCHDOG_USEC while healthy, and stops on stopping()', async () => {
   const r = recorder();
-  const timers = new ManualTimers();
+  const timers = new FakeTime();
   let healthy = true;
   const n = new SdNotify({ env: { NOTIFY_SOCKET: '/run/n', WATCHDOG_USEC: '20000000' }, pid: 42, transport: r.transport, timers });
   assert.equal(n.watchdogIntervalMs(), 10_000);
   assert.equal(n.startWatchdog(() => healthy), true);
   assert.equal(n.startWatchdog(), false, 'one watchdog timer at most');
-  assert.equal([...timers.fns.values()][0].ms, 10_000);
-  timers.tick();
+  assert.deepEqual(timers.waiting, [10_000]);
+  timers.advance(10_000);
   healthy = false;
-  timers.tick();
+  timers.advance(10_000);
   healthy = true;
-  timers.tick();
+  timers.advance(10_000);
   await n.stopping();
-  assert.equal(timers.fns.size, 0);
+  assert.deepEqual(timers.waiting, []);
   assert.deepEqual(r.sent, ['WATCHDOG=1', 'WATCHDOG=1', 'STOPPING=1\nSTATUS=stopping']);
 });
 

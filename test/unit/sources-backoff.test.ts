@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff, delay, type Timers } from '../../src/sources/backoff.js';
+import { Backoff, delay } from '../../src/core/backoff.js';
+import type { Timers } from '../../src/core/time.js';
 
 void test('delays grow exponentially up to the cap, with jitter taken off the top', () => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5, random: () => 0 });
@@ -42,6 +43,7 @@ void test('delay() waits on the injected timers and ends early on abort', async 
     clearTimeout: (h) => {
       (h as { cleared: boolean }).cleared = true;
     },
+    immediate: (fn) => fn(),
   };
   const full = delay(500, timers);
   assert.equal(pending[0].ms, 500);

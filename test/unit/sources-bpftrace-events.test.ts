@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BpftraceTranslator, argumentsOf, hostAbi, isoNs, tetragonExecId, unescapeRaw, type ProcInfo } from '../../src/sources/bpftrace/events.js';
 import { FakeTime } from '../helpers/fake-time.js';
+import { fixedClock } from '../../src/core/time.js';
 
 interface Ev {
   process_exec?: { process: Record<string, unknown>; parent?: Record<string, unknown> };
@@ -108,7 +109,7 @@ void test('arguments read in the kernel: %r escapes, argv[0] dropped, cut-short 
 void test('an exec uses the kernel-read arguments, or /proc when those were cut short', () => {
   const lines: string[] = [];
   const proc = new Map<number, ProcInfo>([[11, { binary: '/usr/bin/long', arguments: 'all of the very long arguments' }]]);
-  const t = new BpftraceTranslator({ node: 'n1', sink: { line: (l) => lines.push(l) }, clock: { now: () => 0 }, bootWallNs: 0n, proc: (pid) => proc.get(pid) });
+  const t = new BpftraceTranslator({ node: 'n1', sink: { line: (l) => lines.push(l) }, clock: fixedClock(), bootWallNs: 0n, proc: (pid) => proc.get(pid) });
   t.line('A 10 500 15 /bin/short\\x00-v\\x00');
   t.line('E 10 500 1 1 0 /bin/short');
   t.line('A 11 600 999 /usr/bin/long\\x00all of\\x00');

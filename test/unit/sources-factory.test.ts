@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { createSource } from '../../src/sources/index.js';
+import { createSource } from '../../src/daemon/sources.js';
 import { ManagedTetragonSource } from '../../src/sources/managed.js';
 import { ExportFileSource } from '../../src/sources/export-file.js';
 import { TetraSource } from '../../src/sources/tetra.js';

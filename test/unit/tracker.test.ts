@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Tracker, windowsOfTrace, type TrackerOptions } from '../../src/tracker/index.js';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { NO_LINE, textLine } from '../../src/parser/index.js';
+import { textLine } from '../../src/parser/index.js';
+import { NO_LINE } from '../../src/core/types.js';
 import type { ProcessInfo, SyscallWindow } from '../../src/core/types.js';
 
 function setup(over: Partial<TrackerOptions> = {}) {
@@ -17,7 +18,7 @@ function setup(over: Partial<TrackerOptions> = {}) {
     maxProcesses: 100,
     sink: { window: (w) => windows.push(w) },
     counters,
-    clock: { now: () => now++ },
+    clock: { now: () => now++, monotonic: () => 0 },
     log: silentLogger(),
     initialCapacity: 1,
     ...over,

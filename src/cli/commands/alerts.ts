@@ -7,9 +7,10 @@ import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, type CommonFlags } from '../config-options.js';
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../../config/units.js';
-import type { Alert } from '../../alerter/alert.js';
-import { safeText } from '../../reporters/sanitize.js';
+import type { Alert } from '../../core/alert.js';
+import { safeText } from '../../core/sanitize.js';
 import { SqliteStore } from '../../store/store.js';
+import { systemClock } from '../../core/time.js';
 
 interface AlertsFlags extends CommonFlags {
   since?: string;
@@ -59,7 +60,7 @@ export const command: CommandModule = {
       const config = configFor(ctx, flags, { dbPath: flags.db });
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${flags.limit}" must be a whole number of at least 1`);
-      const since = flags.since === undefined ? 0 : parseSince(flags.since, Date.now());
+      const since = flags.since === undefined ? 0 : parseSince(flags.since, systemClock.now());
       if (!existsSync(config.dbPath)) {
         throw new UsageError(`no database at ${config.dbPath} yet: the daemon creates it when it starts (or set ARGOS_DB_PATH / --db)`, 1);
       }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, type CommonFlags } from '../config-options.js';
-import { doctorExitCode, formatDoctor, runDoctor } from '../../health/doctor.js';
+import { doctorExitCode, formatDoctor, runDoctor } from '../../doctor/index.js';
 
 export const command: CommandModule = {
   register(program: Command, ctx: CliContext) {

@@ -8,6 +8,7 @@ import { asUsageError, numberFlag } from './model-flags.js';
 import { UsageError } from '../errors.js';
 import { parseAbi } from '../../model/traces.js';
 import { evaluate, type GroupMetrics } from '../../model/evaluate.js';
+import { openInlineClassifier } from '../../detector/onnx-classifier.js';
 
 interface EvaluateFlags {
   model: string;
@@ -49,6 +50,7 @@ export const command: CommandModule = {
             ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
             batch,
             progress: (p, d, t) => progress.update(p, d, t),
+            openClassifier: openInlineClassifier,
           });
           progress.stop();
           if (flags.json) {

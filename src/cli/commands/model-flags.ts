@@ -1,7 +1,7 @@
 // Flag parsing and error mapping shared by `argos train` and `argos evaluate`.
 import { UsageError } from '../errors.js';
 import { DataError } from '../../model/traces.js';
-import { ModelError } from '../../detector/model-folder.js';
+import { ModelError } from '../../model/folder.js';
 import { MappingError } from '../../syscalls/mapping.js';
 
 export function numberFlag(name: string, value: string): number {

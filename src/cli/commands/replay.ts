@@ -7,15 +7,14 @@ import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, type CommonFlags } from '../config-options.js';
 import { UsageError } from '../errors.js';
-import { buildPipeline, type Pipeline } from '../../daemon.js';
+import { buildPipeline, type Pipeline } from '../../daemon/index.js';
 import { createLogger } from '../../core/logger.js';
-import { systemClock } from '../../core/types.js';
 import { createReplaySource } from '../../sources/replay.js';
 import { parseSpeed } from '../../sources/stream.js';
-import { systemTimers } from '../../sources/backoff.js';
 import { resolveAsset } from '../../runtime/assets.js';
-import { handleShutdown } from '../../core/shutdown.js';
-import type { Alert } from '../../alerter/alert.js';
+import { supervise } from '../supervise.js';
+import type { Alert } from '../../core/alert.js';
+import { systemClock, systemTimers } from '../../core/time.js';
 
 /** The bundled recording `--demo` replays. */
 export const DEMO_RECORDING = 'models/demo/adfa-ld.jsonl.gz';
@@ -118,24 +117,22 @@ export const command: CommandModule = {
               timers: systemTimers,
             }),
         });
-        const shutdown = handleShutdown({
-          target: process,
-          log,
-          deadlineMs: config.drainTimeout + 5000,
-          stop: () => pipeline.stop(),
-        });
         const started = process.hrtime.bigint();
         let delivered = true;
         let alerts: Alert[] = [];
-        try {
-          await pipeline.start();
-          await pipeline.source.done;
-          delivered = await pipeline.drain(config.drainTimeout);
-          if (!flags.json) alerts = pipeline.store.listAlerts(0, 1000);
-        } finally {
-          await pipeline.stop();
-          shutdown.dispose();
-        }
+        const code = await supervise({
+          log,
+          deadlineMs: config.drainTimeout + 5000,
+          onSignal: () => pipeline.stop(),
+          cleanup: () => pipeline.stop(),
+          work: async () => {
+            await pipeline.start();
+            await pipeline.source.done;
+            delivered = await pipeline.drain(config.drainTimeout);
+            if (!flags.json) alerts = pipeline.store.listAlerts(0, 1000);
+          },
+        });
+        if (code !== undefined) process.exitCode = code;
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         const summary = summarise(pipeline, seconds);
         if (flags.json) {

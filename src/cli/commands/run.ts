@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, redactConfig, type CommonFlags } from '../config-options.js';
-import { buildPipeline } from '../../daemon.js';
+import { buildPipeline } from '../../daemon/index.js';
 import { createLogger } from '../../core/logger.js';
-import { handleShutdown } from '../../core/shutdown.js';
+import { supervise } from '../supervise.js';
 import { SdNotify } from '../../runtime/sd-notify.js';
 import { VERSION } from '../../core/version.js';
 import type { Config } from '../../config/load.js';
@@ -40,41 +40,35 @@ export const command: CommandModule = {
       log.info({ version: VERSION, config: redactConfig(config) }, 'starting');
       const sd = new SdNotify({ env: ctx.env, enabled: config.systemdNotify, onError: (state, reason) => log.warn({ state, reason }, 'cannot notify systemd') });
       const pipeline = await buildPipeline({ config, log, stdin: ctx.stdin as Readable });
-      const stopAll = async () => {
+      let signalled = false;
+      const stopAll = async (): Promise<void> => {
         sd.stopWatchdog();
         await pipeline.stop();
       };
-      let signalled = false;
-      const shutdown = handleShutdown({
-        target: process,
+      const code = await supervise({
         log,
         deadlineMs: config.drainTimeout + 10_000,
-        stop: stopAll,
+        onSignal: stopAll,
+        cleanup: stopAll,
         onStopping: () => {
           signalled = true;
           void sd.stopping();
         },
         beforeExit: () => log.flush(),
-      });
-      try {
-        await pipeline.start();
-        await sd.ready();
-        sd.startWatchdog(() => pipeline.healthy());
-        log.info({ source: pipeline.source.name }, 'running');
-        // A finite source (stdin, replay) ends the daemon once drained; live sources run until a signal.
-        const ended = pipeline.source.done.then(async () => {
-          if (signalled) return 0;
+        work: async () => {
+          await pipeline.start();
+          await sd.ready();
+          sd.startWatchdog(() => pipeline.healthy());
+          log.info({ source: pipeline.source.name }, 'running');
+          // A finite source (stdin, replay) ends the daemon once drained; live sources run until a signal.
+          await pipeline.source.done;
+          if (signalled) return;
           log.info('source ended; draining');
           await pipeline.drain(config.drainTimeout);
-          return 0;
-        });
-        const code = await Promise.race([ended, shutdown.stopped]);
-        // A signal ends with 128 + its number, once the stop it started has finished.
-        process.exitCode = signalled ? await shutdown.stopped : code;
-      } finally {
-        await stopAll();
-        shutdown.dispose();
-      }
+        },
+      });
+      // A signal ends with 128 + its number, once the stop it started has finished.
+      process.exitCode = code ?? 0;
     });
   },
 };

@@ -6,10 +6,11 @@ import { progressReporter } from '../progress.js';
 import { asUsageError, numberFlag } from './model-flags.js';
 import { parseAbi } from '../../model/traces.js';
 import { train, TRAIN_DEFAULTS } from '../../model/train.js';
-import { readBaseline } from '../../model/baseline.js';
+import { readBaseline } from '../../learn/baseline.js';
 import { configFor } from '../config-options.js';
 import { UsageError } from '../errors.js';
 import { FAMILIES } from '../../model/families/index.js';
+import { openInlineClassifier } from '../../detector/onnx-classifier.js';
 
 interface TrainFlags {
   data?: string;
@@ -71,6 +72,7 @@ export const command: CommandModule = {
             folds: numberFlag('--folds', flags.folds),
             ...(flags.name === undefined ? {} : { name: flags.name }),
             progress: (p, d, t) => progress.update(p, d, t),
+            openClassifier: openInlineClassifier,
           });
           progress.stop();
           const c = result.card;

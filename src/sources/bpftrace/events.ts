@@ -4,8 +4,9 @@
 // Processes seen first through a syscall (running before bpftrace, or forked without exec)
 // get a process_exec built from /proc, flagged "procFS" as Tetragon does.
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { Abi, Clock, LineSink } from '../../core/types.js';
+import type { Abi, LineSink } from '../../core/types.js';
 import { nativeAbiOf } from '../../syscalls/abi.js';
+import type { Clock } from '../../core/time.js';
 
 export interface ProcInfo {
   binary: string;

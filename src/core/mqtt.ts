@@ -1,6 +1,6 @@
 // The MQTT contract in one place: every topic this node publishes, its payload type and
 // how it is published. `<prefix>/<node>/<kind>`.
-import type { Alert } from '../alerter/alert.js';
+import type { Alert } from './alert.js';
 import { topicSegment } from './sanitize.js';
 
 /** Counters published periodically. */

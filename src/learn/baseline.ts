@@ -4,16 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { SqliteStore } from '../store/store.js';
-import { DataError, type Trace } from './traces.js';
-
-export interface TrainingData {
-  /** How the card names the data. */
-  label: string;
-  traces: Trace[];
-  sha256: string;
-  /** `names` for data read as syscall names. */
-  abi: string;
-}
+import { DataError, type Trace, type TrainingData } from '../model/traces.js';
 
 export async function readBaseline(dbPath: string): Promise<TrainingData> {
   if (!existsSync(dbPath)) throw new DataError(`${dbPath} does not exist; record this device's normal behaviour first with "argos learn --db ${dbPath}"`);

@@ -1,58 +1,33 @@
-// The composition root: the only place that builds the stages and wires them in the
+// The composition root of the daemon: the only place that builds the stages and wires them in the
 // order of the data flow (source → parser → tracker → detector → alerter → store →
 // reporters). Parts start in that order from the store outwards and stop in reverse.
 import type { Readable } from 'node:stream';
-import type { Config } from './config/load.js';
-import { Counters } from './core/counters.js';
-import { LifecycleGroup } from './core/lifecycle.js';
-import type { Logger } from './core/logger.js';
-import { systemClock, type Clock, type EventSource, type Lifecycle, type LineSink, type ModelCard } from './core/types.js';
-import { Detector } from './detector/detector.js';
-import { loadModel, type LoadedModel } from './detector/model-folder.js';
-import { OnnxClassifier } from './detector/onnx-classifier.js';
-import { Alerter } from './alerter/alerter.js';
-import { SqliteStore } from './store/store.js';
-import { Parser } from './parser/index.js';
-import { Tokenizer } from './syscalls/index.js';
-import { Tracker } from './tracker/index.js';
-import { createSource } from './sources/index.js';
-import { systemTimers } from './sources/backoff.js';
-import { shippedPolicy } from './runtime/assets.js';
-import { Reporting } from './reporters/reporting.js';
-import { RetentionTask } from './store/retention.js';
-import { UsageError } from './cli/errors.js';
 import { Registry } from 'prom-client';
-import { createMetrics, type ArgosMetrics } from './health/metrics.js';
-import { HealthServer } from './health/server.js';
-import type { HealthProbe } from './health/probe.js';
-import { databaseProbe, modelProbe, progressProbe, reporterProbe } from './health/daemon-probes.js';
-import { EXIT_CONFIG } from './config/load.js';
-
-/** Window geometry: flags/env first, then the model card, then the defaults. */
-export interface Geometry {
-  window: number;
-  delta: number;
-  minWindow: number;
-}
-
-export const DEFAULT_WINDOW = 1024;
-export const DEFAULT_MIN_WINDOW = 16;
-
-export function resolveGeometry(config: Pick<Config, 'window' | 'delta' | 'minWindow'>, card: ModelCard): Geometry {
-  const window = config.window ?? card.window ?? DEFAULT_WINDOW;
-  if (window > card.window) {
-    throw new UsageError(
-      `SLIDING_WINDOW_SIZE=${window} is larger than the model's window (${card.window}): use at most ${card.window}, or a model trained for longer windows`,
-      EXIT_CONFIG,
-    );
-  }
-  const delta = config.delta ?? (config.window === undefined ? card.delta : undefined) ?? Math.max(1, Math.floor(window / 4));
-  if (delta > window) {
-    throw new UsageError(`SLIDING_WINDOW_DELTA=${delta} exceeds the window size (${window})`, EXIT_CONFIG);
-  }
-  const minWindow = Math.min(window, config.minWindow ?? card.minWindow ?? DEFAULT_MIN_WINDOW);
-  return { window, delta, minWindow };
-}
+import type { Config } from '../config/load.js';
+import { Counters } from '../core/counters.js';
+import { LifecycleGroup } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { systemClock, systemTimers, type Clock } from '../core/time.js';
+import type { EventSource, Lifecycle, LineSink } from '../core/types.js';
+import { Detector } from '../detector/detector.js';
+import { loadModel, type LoadedModel } from '../model/folder.js';
+import { OnnxClassifier } from '../detector/onnx-classifier.js';
+import { Alerter } from '../alerter/alerter.js';
+import { SqliteStore } from '../store/store.js';
+import { RetentionTask } from '../store/retention.js';
+import { Parser } from '../parser/index.js';
+import { Tokenizer } from '../syscalls/index.js';
+import { Tracker } from '../tracker/index.js';
+import { shippedPolicy } from '../runtime/assets.js';
+import type { Reporting } from '../reporters/reporting.js';
+import type { MqttReporter } from '../reporters/mqtt.js';
+import { createMetrics, type ArgosMetrics } from '../health/metrics.js';
+import { HealthServer } from '../health/server.js';
+import type { HealthProbe } from '../health/probe.js';
+import { databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
+import { createSource } from './sources.js';
+import { buildReporting } from './reporting.js';
+import { resolveGeometry, type Geometry } from './geometry.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -78,9 +53,12 @@ export interface PipelineParts {
   alerter: Alerter;
   store: SqliteStore;
   reporters: Reporting;
+  /** The MQTT reporter, when ARGOS_MQTT_URL is set. */
+  mqtt: MqttReporter | undefined;
   retention: RetentionTask;
   health: HealthServer;
   metrics: ArgosMetrics;
+  clock: Clock;
   /** True while the source delivers events (or a finite one ended normally). */
   sourceAlive: () => boolean;
   log: Logger;
@@ -97,14 +75,18 @@ export class Pipeline implements Lifecycle {
   readonly alerter: Alerter;
   readonly store: SqliteStore;
   readonly reporters: Reporting;
+  readonly mqtt: MqttReporter | undefined;
   readonly health: HealthServer;
   readonly metrics: ArgosMetrics;
   /** For the systemd watchdog: false when the source has stalled. */
   readonly healthy: () => boolean;
   private readonly group: LifecycleGroup;
+  private readonly clock: Clock;
 
   constructor(p: PipelineParts) {
     this.healthy = p.sourceAlive;
+    this.clock = p.clock;
+    this.mqtt = p.mqtt;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
     this.group = new LifecycleGroup(
@@ -134,23 +116,18 @@ export class Pipeline implements Lifecycle {
    * reporters delivered every stored alert. Resolves true when everything was delivered.
    */
   async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.monotonic() + timeoutMs;
     // The recording ended: what is still live is scored as if it had exited.
     this.tracker.flush();
     await this.detector.drain(timeoutMs);
     // Closes open (throttling) alerts, so their final counts are stored and queued.
     await this.alerter.stop();
-    return this.reporters.drain(Math.max(0, deadline - Date.now()));
+    return this.reporters.drain(Math.max(0, deadline - this.clock.monotonic()));
   }
 }
 
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
-
-/** The configured event source, as the daemon and `argos learn` build it (shipped policy, system timers). */
-export function configuredSource(config: Config, d: { sink: LineSink; log: Logger; counters: Counters; clock: Clock; stdin: Readable }): EventSource {
-  return createSource(config, { sink: d.sink, logger: d.log, counters: d.counters, clock: d.clock, timers: systemTimers, stdin: d.stdin, policyPath: shippedPolicy });
-}
 
 /** Loads the model and builds every stage from the configuration. */
 export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
@@ -162,7 +139,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   log.info({ model: model.card.name, files: model.files, ...geometry, threshold: config.threshold ?? model.card.threshold }, 'model loaded');
 
   const store = new SqliteStore({ path: config.dbPath, clock });
-  const reporters = new Reporting({ config, store, counters, log });
+  const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log });
   const alerter = new Alerter({
     store,
     reporters: reporters.names,
@@ -210,24 +187,23 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     tokenizer: Tokenizer.fromMapping(model.mapping),
     counters,
     log: log.child({ module: 'parser' }),
+    clock,
   });
   const source = o.source
     ? o.source(parser)
-    : configuredSource(config, { sink: parser, log, counters, clock, stdin: o.stdin });
+    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
   let finished = false;
   source.done.then(
     () => (finished = true),
     () => undefined,
   );
-  const now = () => clock.now();
-  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, now, what: 'events', finished: () => finished });
+  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
   const probes: HealthProbe[] = [
     sourceProbe,
     modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
     databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
   ];
-  if (reporters.mqtt) {
-    const mqtt = reporters.mqtt;
+  if (mqtt) {
     probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
   }
   const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
@@ -242,9 +218,11 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     alerter,
     store,
     reporters,
+    mqtt,
     retention,
     health,
     metrics,
+    clock,
     sourceAlive: () => !sourceProbe.stalled(),
     log,
   });

@@ -1,16 +1,6 @@
-// Capped exponential backoff with jitter, for restarting live sources. Randomness and
-// timers are injected so that tests can drive them.
-
-/** The slice of the timer API the sources use (injected; tests pass fakes). */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+// Capped exponential backoff with jitter (restarting sources, reconnecting to a broker,
+// retrying deliveries), and a wait on the injected timers that a signal can cut short.
+import type { Timers } from './time.js';
 
 export interface BackoffOptions {
   /** First delay before jitter (ms). */

@@ -6,9 +6,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ModelCard } from '../core/types.js';
 import { parseMapping, MappingError } from '../syscalls/mapping.js';
 import { assetExists, checkoutRoot, resolveAsset } from '../runtime/assets.js';
+import type { ModelCard } from '../core/model-card.js';
+import type { Classifier } from '../core/types.js';
 
 /** A model that cannot be used; the message names the file, the problem and what to do. */
 export class ModelError extends Error {
@@ -60,6 +61,9 @@ export interface LoadedModel {
   /** Which default applied: an explicit folder, the bundled default, or file overrides. */
   origin: 'folder' | 'default' | 'override';
 }
+
+/** Opens a loaded model for scoring (ONNX Runtime, injected by whoever runs the model code). */
+export type ClassifierOpener = (model: LoadedModel) => Promise<Classifier>;
 
 export function folderFiles(dir: string): ModelFiles {
   return { model: join(dir, MODEL_FILE), mapping: join(dir, MAPPING_FILE), card: join(dir, CARD_FILE) };

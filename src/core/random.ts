@@ -1,0 +1,13 @@
+// A small seeded random number generator, for reproducible training folds and test data.
+
+/** mulberry32: small, fast, good enough for shuffles and generated data; same seed, same numbers. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

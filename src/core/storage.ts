@@ -1,0 +1,56 @@
+// What the stages need from storage, as narrow interfaces over the records they exchange.
+// The SQLite store (src/store/) implements all of them; a stage depends only on its slice.
+import type { Alert } from './alert.js';
+import type { ProcessInfo } from './types.js';
+
+/** A message waiting in the outbox of one reporter. */
+export interface OutboxMessage {
+  /** Outbox row id: increasing, so delivery follows it. */
+  id: number;
+  reporter: string;
+  alertId: string;
+  /** The alert JSON as it was when queued. */
+  payload: string;
+  attempts: number;
+  created: number;
+}
+
+export interface ProcessRecord {
+  process: ProcessInfo;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** One recorded normal trace for on-device retraining. */
+export interface BaselineTrace {
+  execId: string;
+  binary: string;
+  startedAt: number;
+  /** Syscall names separated by single spaces. */
+  syscalls: string;
+}
+
+/** What the alerter writes. All calls are synchronous. */
+export interface AlertStore {
+  /** Inserts the alert and one outbox row per reporter, in one transaction. */
+  saveAlert(alert: Alert, reporters: readonly string[]): void;
+  /** Rewrites a stored alert (count, score) and queues it again for `reporters` (may be none). */
+  updateAlert(alert: Alert, reporters: readonly string[]): void;
+  upsertProcesses(records: readonly ProcessRecord[]): void;
+}
+
+/** What the reporters' delivery loops read and settle. */
+export interface OutboxStore {
+  /** The oldest pending messages of a reporter, in queue order. */
+  pendingOutbox(reporter: string, limit: number): OutboxMessage[];
+  markDelivered(ids: readonly number[]): void;
+  /** Counts a failed attempt; with `dead`, the message is given up (kept, not sent again). */
+  markFailed(id: number, error: string, dead: boolean): void;
+  /** Pending messages, for one reporter or all. */
+  outboxDepth(reporter?: string): number;
+}
+
+/** Where the baseline recorder writes the device's normal behaviour. */
+export interface BaselineStore {
+  appendBaseline(traces: readonly BaselineTrace[]): void;
+}
