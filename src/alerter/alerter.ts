@@ -16,7 +16,8 @@ import type { Logger } from '../core/logger.js';
 import type { Lifecycle, ProcessInfo, Verdict, VerdictSink } from '../core/types.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import type { AlertStore, ProcessRecord } from '../core/storage.js';
-import { capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert } from '../core/alert.js';
+import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type AnomalyAlert } from '../core/alert.js';
+import { programKey } from '../core/program.js';
 
 export interface AlerterOptions {
   store: AlertStore;
@@ -32,7 +33,7 @@ export interface AlerterOptions {
   counters: Counters;
   log: Logger;
   /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
-  onQueued?: (alert: Alert) => void;
+  onQueued?: (alert: AnomalyAlert) => void;
   clock?: Clock;
   timers?: Timers;
   /** How often folded counts and processes are written and fold windows closed (default 1 s). */
@@ -45,7 +46,7 @@ export interface AlerterOptions {
 }
 
 interface OpenAlert {
-  alert: Alert;
+  alert: AnomalyAlert;
   openedAt: number;
   /** Count last queued for the reporters. */
   sentCount: number;
@@ -109,8 +110,10 @@ export class Alerter implements VerdictSink, Lifecycle {
     const key = throttleKey(v.window.process);
     const current = this.open.get(key);
     if (current && now < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
-      current.alert.count++;
-      current.alert.score = Math.max(current.alert.score, v.score);
+      const a = current.alert;
+      a.count++;
+      a.score = Math.max(a.score, v.score);
+      a.priority = anomalyPriority(a.score, a.threshold, a.count);
       this.o.counters.throttled++;
       return;
     }
@@ -164,22 +167,27 @@ export class Alerter implements VerdictSink, Lifecycle {
     }
   }
 
-  private makeAlert(v: Verdict, now: number): Alert {
+  private makeAlert(v: Verdict, now: number): AnomalyAlert {
     const p = v.window.process;
-    const alert: Alert = {
+    const alert: AnomalyAlert = {
       id: uuidv7(now),
       node: this.o.node,
       time: new Date(now).toISOString(),
+      kind: 'anomaly',
       process: { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) },
+      program: programKey(p),
       model: this.o.model.name,
+      priority: anomalyPriority(v.score, this.threshold, 1),
       score: v.score,
       threshold: this.threshold,
       window: { seq: v.window.seq, length: v.window.tokens.length },
+      why: [],
       count: 1,
     };
     if (p.pod) {
       alert.pod = { namespace: p.pod.namespace, name: p.pod.name };
       if (p.pod.container !== undefined) alert.pod.container = p.pod.container;
+      if (p.pod.image !== undefined) alert.pod.image = p.pod.image;
     }
     return alert;
   }

@@ -36,14 +36,6 @@ export interface NtfyRequest {
   body: string;
 }
 
-/** 5 = urgent … 3 = default: how far the score is above the threshold, and repeats. */
-export function ntfyPriority(a: Pick<Alert, 'score' | 'threshold' | 'count'>): number {
-  const ratio = a.threshold > 0 ? a.score / a.threshold : Number.POSITIVE_INFINITY;
-  let p = ratio >= 1.5 ? 5 : ratio >= 1.2 ? 4 : 3;
-  if (a.count >= 10) p = Math.max(p, 4);
-  return p;
-}
-
 /** HTTP header values must be ASCII without control characters. */
 function headerText(s: string, max: number): string {
   return safeText(s, max).replace(/[^\x20-\x7e]/g, '?');
@@ -58,31 +50,33 @@ function capBytes(s: string, max: number): string {
 }
 
 export function ntfyRequest(server: string, topic: string, a: Alert, token?: string): NtfyRequest {
-  const priority = ntfyPriority(a);
+  const priority = a.priority;
   const node = headerText(a.node, 64);
+  const what = a.kind === 'new_program' ? 'new program' : 'anomaly';
   const headers: Record<string, string> = {
     'Content-Type': 'text/plain; charset=utf-8',
-    Title: a.count > 1 ? `Argos: anomaly on ${node} (x${a.count})` : `Argos: anomaly on ${node}`,
+    Title: a.count > 1 ? `Argos: ${what} on ${node} (x${a.count})` : `Argos: ${what} on ${node}`,
     Priority: String(priority),
     Tags: priority >= 5 ? 'rotating_light,argos' : 'warning,argos',
   };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   const lines = [
-    `Anomalous process on ${safeText(a.node, 64)}`,
+    a.kind === 'new_program' ? `New program on ${safeText(a.node, 64)}: ${safeText(a.reason, 256)}` : `Anomalous process on ${safeText(a.node, 64)}`,
     `Binary: ${safeText(a.process.binary, 256)}`,
     `PID: ${a.process.pid}  exec_id: ${safeText(a.process.exec_id, 128)}`,
   ];
+  if (a.process.parent) lines.push(`Parent: ${safeText(a.process.parent.binary, 256)} (pid ${a.process.parent.pid})`);
   if (a.pod) {
     const container = a.pod.container !== undefined ? ` (container ${safeText(a.pod.container, 128)})` : '';
     lines.push(`Pod: ${safeText(a.pod.namespace, 128)}/${safeText(a.pod.name, 128)}${container}`);
   }
-  lines.push(
-    `Score: ${a.score.toFixed(4)} (threshold ${a.threshold.toFixed(4)}, model ${safeText(a.model, 64)})`,
-    `Windows: ${a.count}`,
-    `Time: ${safeText(a.time, 40)}`,
-    `Alert: ${safeText(a.id, 64)}`,
-    `Arguments: ${safeText(a.process.arguments, NTFY_MAX_BODY)}`,
-  );
+  if (a.kind === 'anomaly') {
+    lines.push(`Score: ${a.score.toFixed(4)} (threshold ${a.threshold.toFixed(4)}, model ${safeText(a.model, 64)})`, `Windows: ${a.count}`);
+    for (const w of a.why.slice(0, 3)) lines.push(`Why: ${safeText(w.calls, 256)} (${w.surprisal.toFixed(1)} nats)`);
+  } else {
+    lines.push(`Starts: ${a.count}`);
+  }
+  lines.push(`Time: ${safeText(a.time, 40)}`, `Alert: ${safeText(a.id, 64)}`, `Arguments: ${safeText(a.process.arguments, NTFY_MAX_BODY)}`);
   return { url: `${server.replace(/\/+$/, '')}/${encodeURIComponent(topic)}`, headers, body: capBytes(lines.join('\n'), NTFY_MAX_BODY) };
 }
 

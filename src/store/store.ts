@@ -1,7 +1,7 @@
 // The SQLite store: processes seen, alerts, the outbox of messages per reporter, counters
 // snapshots and baseline traces. An alert and its outbox rows are written in one
 // transaction, so a crash never leaves an alert that no reporter will send.
-import type { Alert } from '../core/alert.js';
+import { type Alert, normaliseAlert } from '../core/alert.js';
 import type { AlertStore, BaselineStore, BaselineTrace, OutboxMessage, OutboxStore, ProcessRecord } from '../core/storage.js';
 import { systemClock, type Clock } from '../core/time.js';
 import type { Lifecycle, ProcessInfo } from '../core/types.js';
@@ -123,8 +123,8 @@ export class SqliteStore implements Store, Lifecycle {
         alert.process.binary,
         alert.pod?.namespace ?? null,
         alert.pod?.name ?? null,
-        alert.score,
-        alert.threshold,
+        alert.kind === 'anomaly' ? alert.score : 0,
+        alert.kind === 'anomaly' ? alert.threshold : 0,
         alert.count,
         json,
       );
@@ -137,7 +137,7 @@ export class SqliteStore implements Store, Lifecycle {
     const update = db.prepare('UPDATE alerts SET score = ?, count = ?, json = ? WHERE id = ?');
     const json = JSON.stringify(alert);
     db.transaction(() => {
-      const r = update.run(alert.score, alert.count, json, alert.id);
+      const r = update.run(alert.kind === 'anomaly' ? alert.score : 0, alert.count, json, alert.id);
       // Removed by retention meanwhile: nothing to update or send.
       if (r.changes > 0) this.enqueue(alert.id, json, reporters);
     });
@@ -218,12 +218,12 @@ export class SqliteStore implements Store, Lifecycle {
     return this.db
       .prepare('SELECT json FROM alerts WHERE time >= ? ORDER BY time DESC, rowid DESC LIMIT ?')
       .all(sinceMs, limit)
-      .map((r) => JSON.parse(String(r.json)) as Alert);
+      .map((r) => normaliseAlert(JSON.parse(String(r.json)) as Alert));
   }
 
   getAlert(id: string): Alert | undefined {
     const r = this.db.prepare('SELECT json FROM alerts WHERE id = ?').get(id);
-    return r ? (JSON.parse(String(r.json)) as Alert) : undefined;
+    return r ? normaliseAlert(JSON.parse(String(r.json)) as Alert) : undefined;
   }
 
   saveCounters(snapshot: Record<string, number>): void {

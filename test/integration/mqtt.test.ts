@@ -114,7 +114,7 @@ void test('alerts arrive with the documented JSON, QoS 1, not retained; stats ar
       stored,
     );
     const first = JSON.parse(got[0].payload) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(first), ['id', 'node', 'time', 'process', 'model', 'score', 'threshold', 'window', 'count']);
+    assert.deepEqual(Object.keys(first), ['id', 'node', 'time', 'kind', 'process', 'program', 'model', 'priority', 'score', 'threshold', 'window', 'why', 'count']);
     assert.deepEqual(first.process, { pid: 1000, exec_id: 'exec-0', binary: '/usr/bin/tool0', arguments: '--run 0' });
     assert.deepEqual(first.window, { seq: 2, length: 24 });
     await sub.waitFor((s) => s.on('argos/json-node/stats').length > 0, 'stats');

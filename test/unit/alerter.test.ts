@@ -5,9 +5,9 @@ import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ProcessInfo, Verdict } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/store.js';
-import { makeProcess } from '../helpers/alerts.js';
+import { anomaly, makeProcess } from '../helpers/alerts.js';
 import { FakeTime } from '../helpers/fake-time.js';
-import { uuidv7, type Alert } from '../../src/core/alert.js';
+import { uuidv7, type Alert, type AnomalyAlert } from '../../src/core/alert.js';
 
 const WINDOW_MS = 60_000;
 
@@ -33,7 +33,7 @@ async function setup(extra: { throttleMax?: number; threshold?: number } = {}) {
   });
   await alerter.start();
   const verdict = (p: ProcessInfo, score: number, seq = 0): void => alerter.verdict({ window: { process: p, tokens: new Int32Array(32), seq, final: false, at: time.now() }, score } satisfies Verdict);
-  const payloads = (reporter: string): Alert[] => store.pendingOutbox(reporter, 1000).map((m) => JSON.parse(m.payload) as Alert);
+  const payloads = (reporter: string): AnomalyAlert[] => store.pendingOutbox(reporter, 1000).map((m) => anomaly(JSON.parse(m.payload) as Alert));
   return { time, store, counters, alerter, verdict, payloads, queued: () => queued };
 }
 
@@ -59,12 +59,16 @@ void test('an alert has the documented JSON and is queued for every reporter at 
     id: a.id,
     node: 'edge-1',
     time: '2025-06-01T12:00:00.000Z',
+    kind: 'anomaly',
     process: { pid: 1007, exec_id: 'exec-7', binary: '/usr/bin/tool7', arguments: '--run 7' },
-    pod: { namespace: 'shop', name: 'cart-5d8', container: 'app' },
+    pod: { namespace: 'shop', name: 'cart-5d8', container: 'app', image: 'cart:1' },
+    program: 'cart:/usr/bin/tool7',
     model: 'ngram-v1',
+    priority: 5,
     score: 0.93,
     threshold: 0.5,
     window: { seq: 4, length: 32 },
+    why: [],
     count: 1,
   });
   assert.deepEqual(t.payloads('mqtt'), [a]);
@@ -86,7 +90,7 @@ void test('a burst from one binary becomes one alert with a count; the final cou
     [t.counters.anomalies, t.counters.alerts, t.counters.throttled],
     [5, 1, 4],
   );
-  const [stored] = t.store.listAlerts(0, 10);
+  const stored = anomaly(t.store.listAlerts(0, 10)[0]);
   assert.equal(stored.count, 5, 'folded repeats reach the store at each sweep');
   assert.equal(stored.score, 0.9);
   assert.deepEqual(t.payloads('mqtt').map((a) => a.count), [1], 'repeats are not sent one by one');
@@ -136,7 +140,7 @@ void test('the threshold comes from the card unless overridden; NaN never alerts
   t.verdict(makeProcess(1), Number.NaN);
   assert.equal(t.store.listAlerts(0, 10).length, 0);
   t.verdict(makeProcess(1), 0.95);
-  assert.equal(t.store.listAlerts(0, 10)[0].threshold, 0.95);
+  assert.equal(anomaly(t.store.listAlerts(0, 10)[0]).threshold, 0.95);
   await t.alerter.stop();
   await t.store.stop();
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NTFY_MAX_BODY, ntfyPriority, ntfyRequest, retryAfterMs } from '../../src/reporters/ntfy.js';
+import { NTFY_MAX_BODY, ntfyRequest, retryAfterMs } from '../../src/reporters/ntfy.js';
+import { anomalyPriority } from '../../src/core/alert.js';
 import { safeText, topicSegment } from '../../src/core/sanitize.js';
 import { topicFor } from '../../src/core/mqtt.js';
 import { makeAlert } from '../helpers/alerts.js';
@@ -20,10 +21,10 @@ void test('node ids become one safe topic level', () => {
 });
 
 void test('priority grows with the score above the threshold and with repeats', () => {
-  assert.equal(ntfyPriority({ score: 0.55, threshold: 0.5, count: 1 }), 3);
-  assert.equal(ntfyPriority({ score: 0.62, threshold: 0.5, count: 1 }), 4);
-  assert.equal(ntfyPriority({ score: 0.8, threshold: 0.5, count: 1 }), 5);
-  assert.equal(ntfyPriority({ score: 0.55, threshold: 0.5, count: 12 }), 4);
+  assert.equal(anomalyPriority(0.55, 0.5, 1), 3);
+  assert.equal(anomalyPriority(0.62, 0.5, 1), 4);
+  assert.equal(anomalyPriority(0.8, 0.5, 1), 5);
+  assert.equal(anomalyPriority(0.55, 0.5, 12), 4);
 });
 
 void test('the request has the title, priority, tags, token and a safe body under 4 KiB', () => {

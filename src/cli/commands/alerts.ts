@@ -35,7 +35,7 @@ function pad(s: string, n: number): string {
 export function formatAlerts(alerts: readonly Alert[]): string {
   const rows = alerts.map((a) => [
     a.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    a.score.toFixed(3),
+    a.kind === 'anomaly' ? a.score.toFixed(3) : 'new',
     String(a.count),
     String(a.process.pid),
     a.pod ? safeText(`${a.pod.namespace}/${a.pod.name}`, 48) : '-',

@@ -61,7 +61,7 @@ function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts
     for (const a of [...alerts].reverse()) {
       const pod = a.pod ? ` pod ${a.pod.namespace}/${a.pod.name}` : '';
       const repeats = a.count > 1 ? ` (x${a.count})` : '';
-      out(`  score ${a.score.toFixed(3)}  pid ${String(a.process.pid).padEnd(7)} ${a.process.binary}${pod}${repeats}`);
+      out(`  ${a.kind === 'anomaly' ? `score ${a.score.toFixed(3)}` : 'new program'}  pid ${String(a.process.pid).padEnd(7)} ${a.process.binary}${pod}${repeats}`);
     }
   }
   out();

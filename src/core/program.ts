@@ -1,0 +1,25 @@
+// What a program is (DESIGN.md "Programs and the device's own model"): its binary path, and
+// for a process in a pod the container image it runs from. The image counts by its
+// repository, without tag or digest, so an image upgrade keeps its programs' profiles.
+import type { ProcessInfo } from './types.js';
+
+/** `docker.io/library/nginx:1.27@sha256:…` → `docker.io/library/nginx`. */
+export function imageRepository(image: string): string {
+  const at = image.indexOf('@');
+  const noDigest = at >= 0 ? image.slice(0, at) : image;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The program key: the binary path, or `<image repository>:<binary path>` in a pod whose image is known. */
+export function programKey(p: Pick<ProcessInfo, 'binary' | 'pod'>): string {
+  const image = p.pod?.image;
+  return image !== undefined && image !== '' ? `${imageRepository(image)}:${p.binary}` : p.binary;
+}
+
+/** The binary path of a program key. */
+export function programBinary(key: string): string {
+  const at = key.indexOf(':/');
+  return at >= 0 ? key.slice(at + 1) : key;
+}
