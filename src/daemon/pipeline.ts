@@ -132,6 +132,10 @@ export class Pipeline implements Lifecycle {
   }
 }
 
+function allWorkersDead(h: { dead: number; engines: number }): boolean {
+  return h.engines > 0 && h.dead === h.engines;
+}
+
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
 
@@ -215,7 +219,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
   const probes: HealthProbe[] = [
     sourceProbe,
-    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
+    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: () => classifier.health() }),
     databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
   ];
   if (mqtt) {
@@ -238,7 +242,8 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     health,
     metrics,
     clock,
-    sourceAlive: () => !sourceProbe.stalled(),
+    // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
+    sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifier.health()),
     log,
   });
 }

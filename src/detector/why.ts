@@ -12,17 +12,20 @@ export interface WhyOptions {
 /**
  * The `top` most surprising calls of a window. `surprisal[i]` belongs to `tokens[i]` (the last
  * `surprisal.length` tokens when the window was longer than the model's). A call is skipped
- * when it falls inside the context already shown for a more surprising one.
+ * when it falls inside the context already shown for a more surprising one, or when it is
+ * less surprising than the window's calls on average (it is not why the window stands out).
  */
 export function whyOf(tokens: Int32Array, surprisal: Float32Array, names: readonly string[], opts: WhyOptions = {}): WhyCall[] {
   const top = opts.top ?? 3;
   const context = opts.context ?? 5;
   const offset = tokens.length - surprisal.length;
+  let mean = 0;
+  for (const v of surprisal) mean += v / Math.max(1, surprisal.length);
   const order = Array.from(surprisal.keys()).sort((a, b) => surprisal[b] - surprisal[a] || a - b);
   const shown: [number, number][] = [];
   const out: WhyCall[] = [];
   for (const i of order) {
-    if (out.length >= top || !(surprisal[i] > 0)) break;
+    if (out.length >= top || !(surprisal[i] > 0) || surprisal[i] < mean) break;
     const at = i + offset;
     const from = Math.max(0, at - context + 1);
     if (shown.some(([a, b]) => at >= a && at <= b)) continue;

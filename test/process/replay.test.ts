@@ -132,3 +132,30 @@ test('replay of an empty file succeeds with zero counts', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the demo\'s stored alerts are the documented JSON: new programs with why they matter, anomalies with why they scored', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-replay-kinds-'));
+  try {
+    const db = join(dir, 'alerts.db');
+    const r = await runCli(['replay', '--demo', '--json', '--db', db]);
+    assert.equal(r.code, 0, r.stderr);
+    const list = await runCli(['alerts', '--json', '--limit', '1000'], { env: { ARGOS_DB_PATH: db } });
+    const alerts = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { kind: string; process: { binary: string } });
+    const dropped = alerts.find((a) => a.kind === 'new_program' && /^\/(tmp|dev\/shm)\//.test(a.process.binary));
+    assert.ok(dropped, 'a binary run from a temporary place is a new program');
+    assert.equal(dropped.priority, 5);
+    assert.equal(dropped.writable, true);
+    assert.equal(dropped.program, dropped.process.binary);
+    const anomalies = alerts.filter((a) => a.kind === 'anomaly');
+    assert.ok(anomalies.length > 0);
+    for (const a of anomalies) {
+      const why = a.why as { calls: string; surprisal: number }[];
+      assert.ok(why.length >= 1 && why.length <= 3, JSON.stringify(a));
+      assert.match(why[0].calls, /^[a-z_0-9]+( [a-z_0-9]+){0,4}$/);
+      assert.ok(why[0].surprisal > 0);
+      assert.equal(a.threshold, 1);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
