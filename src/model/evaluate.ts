@@ -81,6 +81,8 @@ export interface EvaluationReport extends Omit<GroupMetrics, 'traces'> {
   per_type: Record<string, GroupMetrics>;
   /** Only for models that know programs. */
   per_program?: Record<string, ProgramMetrics>;
+  /** The same figures from the windows' scores alone (new programs scored by the fallback, not flagged for being new). */
+  scores_alone?: { auc: number; far_at_dr90: number; recall: number; fpr: number };
 }
 
 interface Labels {
@@ -199,11 +201,13 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
   } finally {
     await classifier.close();
   }
+  const threshold = card.threshold;
+  const unitsOf = (scores: Float64Array): Float64Array => Float64Array.from(units, (u) => Math.max(...u.traces.map((i) => scores[i])));
+  const alone = programs === undefined ? undefined : groupMetrics(n.scores.slice(), unitsOf(a.scores), threshold);
   // A new program is an alert of its own: flagged whatever its windows scored.
   normal.forEach((t, i) => isNew(t) && (n.scores[i] = Number.POSITIVE_INFINITY));
   attack.forEach((t, i) => isNew(t) && (a.scores[i] = Number.POSITIVE_INFINITY));
-  const unitScores = Float64Array.from(units, (u) => Math.max(...u.traces.map((i) => a.scores[i])));
-  const threshold = card.threshold;
+  const unitScores = unitsOf(a.scores);
   const per_type: Record<string, GroupMetrics> = {};
   for (const type of [...new Set(units.map((u) => u.type))].sort()) {
     per_type[type] = groupMetrics(n.scores, unitScores.filter((_, i) => units[i].type === type), threshold);
@@ -230,6 +234,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationReport>
     per_type,
   };
   if (programs !== undefined) report.per_program = perProgram(normal, n.scores, attack, a.scores, threshold, profileOf, isNew);
+  if (alone !== undefined) report.scores_alone = { auc: alone.auc, far_at_dr90: alone.far_at_dr90, recall: alone.recall, fpr: alone.fpr };
   return report;
 }
 

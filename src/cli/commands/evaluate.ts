@@ -74,6 +74,7 @@ export const command: CommandModule = {
           out(`model ${r.model}: ${r.normal_traces} normal traces and ${units}, ${r.windows} windows; classified ${r.windows_per_s} windows/s, ${r.syscalls_per_s} syscalls/s`);
           out(`at threshold ${r.threshold.toPrecision(6)}: precision ${pct(r.precision)}, recall ${pct(r.recall)}, f1 ${r.f1.toFixed(3)}, fpr ${pct(r.fpr)}`);
           if (r.per_program !== undefined) out(`new programs: ${r.new_program_attack} attack and ${r.new_program_normal} normal traces`);
+          if (r.scores_alone !== undefined) out(`from the windows' scores alone (new programs not flagged as new): auc ${r.scores_alone.auc.toFixed(4)}, far@dr90 ${pct(r.scores_alone.far_at_dr90)}, recall ${pct(r.scores_alone.recall)}`);
           out(line('all attacks', r.attack_units, r));
           for (const [type, m] of Object.entries(r.per_type)) out(line(type, m.traces, m));
           const noisy = Object.entries(r.per_program ?? {}).filter(([, m]) => m.false_alarms > 0);
