@@ -24,6 +24,7 @@ const LAYERS = {
   learn: ['core', 'syscalls', 'tracker', 'model', 'store', 'runtime'],
   daemon: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
   doctor: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
+  hub: ['core', 'config', 'runtime', 'store'],
   cli: null, // the entry point: may import anything
 };
 

@@ -26,11 +26,25 @@ export function configFor(ctx: CliContext, flags: CommonFlags, overrides: Partia
   });
 }
 
-const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken'];
+const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken', 'hubToken', 'hubReadToken'];
+
+/** A URL with its password replaced (database and broker URLs may carry credentials). */
+export function redactUrl(s: string): string {
+  try {
+    const u = new URL(s);
+    if (u.password === '') return s;
+    u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return s;
+  }
+}
 
 /** The configuration with secrets replaced, for printing and logging. */
 export function redactConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
   for (const k of SECRET_KEYS) if (out[k] !== undefined) out[k] = '[redacted]';
+  out.hubDatabaseUrl = redactUrl(c.hubDatabaseUrl);
+  if (c.mqttUrl !== undefined) out.mqttUrl = redactUrl(c.mqttUrl);
   return out;
 }
