@@ -81,4 +81,15 @@ export default tseslint.config(
     },
   },
   ...importDirections(),
+  // The hub's dashboard: plain browser JavaScript, served as is (no build step, no types).
+  {
+    files: ['src/hub/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false },
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly', Node: 'readonly', setInterval: 'readonly', uPlot: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': ['error', { selector: "AssignmentExpression[left.property.name='innerHTML'], AssignmentExpression[left.property.name='outerHTML'], CallExpression[callee.property.name='insertAdjacentHTML']", message: 'host strings are hostile: build elements with textContent, never markup' }] },
+  },
 );

@@ -35,8 +35,10 @@ const processSchema = z.looseObject({
   parent: z.looseObject({ pid: int, exec_id: text(512), binary: text(4096) }).optional(),
 });
 const podSchema = z.looseObject({ namespace: text(256), name: text(256), container: text(256).optional(), image: text(1024).optional() });
+/** Alert and command ids: printable ASCII (the daemon's are UUIDs). */
+const id = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters');
 const common = {
-  id: z.string().min(1).max(128),
+  id,
   node: text(256),
   time: isoTime,
   process: processSchema,
@@ -76,7 +78,7 @@ const statsSchema = z.looseObject({
   counters: z.record(z.string().max(128), z.number()),
 });
 const resultSchema = z.looseObject({
-  id: z.string().min(1).max(128),
+  id,
   node: text(256),
   time: isoTime,
   command: z.enum(['allow', 'relearn', 'status']).nullable(),

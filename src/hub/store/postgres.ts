@@ -49,10 +49,18 @@ export async function openPostgresHubDatabase(o: PostgresOptions): Promise<HubDa
 
 type Client = Pick<pg.PoolClient, 'query'>;
 
+/**
+ * PostgreSQL text cannot hold U+0000, which a hostile host string may carry: it becomes
+ * U+FFFD in columns and in lookups alike (JSON columns escape it and keep it exact).
+ */
+function textSafe(params: readonly HubSqlValue[]): HubSqlValue[] {
+  return params.map((v) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\ufffd') : v));
+}
+
 function queriesOf(c: Client): HubQueries {
   return {
-    all: async (sql, params = []) => (await c.query<HubRow>(numberPlaceholders(sql), params as HubSqlValue[])).rows,
-    run: async (sql, params = []) => (await c.query(numberPlaceholders(sql), params as HubSqlValue[])).rowCount ?? 0,
+    all: async (sql, params = []) => (await c.query<HubRow>(numberPlaceholders(sql), textSafe(params))).rows,
+    run: async (sql, params = []) => (await c.query(numberPlaceholders(sql), textSafe(params))).rowCount ?? 0,
   };
 }
 
