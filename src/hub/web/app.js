@@ -137,7 +137,7 @@ function renderAlerts(alerts) {
     el(
       'tr',
       { class: `clickable${state.selected?.id === a.id ? ' selected' : ''}`, 'data-id': a.id, onclick: () => showAlert(a) },
-      el('td', { title: a.time }, new Date(a.time).toLocaleString()),
+      el('td', { title: a.time }, new Date(a.time).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' })),
       el('td', {}, a.node),
       el('td', {}, a.kind === 'new_program' ? 'new program' : 'anomaly'),
       el('td', { title: a.program }, safe(a.program, 120)),
