@@ -100,7 +100,7 @@ void test('the fleet and the alerts appear; hostile strings stay text; allow rea
     assert.match((await page.textContent('#message')) ?? '', /token/i);
     await page.fill('#token', 'wrong-token-00000000000');
     await page.click('#token-form button');
-    await page.waitForFunction(() => /refused/.test(document.querySelector('#message')?.textContent ?? ''));
+    await page.locator('#message', { hasText: 'refused' }).waitFor();
     await page.fill('#token', TOKEN);
     await page.click('#token-form button');
     await page.waitForSelector('#nodes tbody tr');
@@ -124,7 +124,7 @@ void test('the fleet and the alerts appear; hostile strings stay text; allow rea
     assert.ok(detail.includes('<img src=x onerror="window.__pwned=1">'), 'shown as text');
     assert.ok(detail.includes('<script>window.__pwned=2</script>'));
     assert.ok(!detail.includes('\u202e'), 'bidirectional override stripped');
-    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await page.evaluate('window.__pwned'), undefined);
     assert.equal(await page.locator('main img, main b, main script, main svg').count(), 0);
     assert.match(detail, /score 0\.900 against threshold 0\.500/);
 
@@ -132,11 +132,12 @@ void test('the fleet and the alerts appear; hostile strings stay text; allow rea
     await page.fill('#filters input[name=node]', 'camera-07');
     await page.selectOption('#filters select[name=kind]', 'new_program');
     await page.click('#filters button');
-    await page.waitForFunction(() => document.querySelectorAll('#alert-list tbody tr').length === 1);
+    // (Page-side expressions as strings: the tests compile without the DOM's types.)
+    await page.waitForFunction("document.querySelectorAll('#alert-list tbody tr').length === 1");
     await page.fill('#filters input[name=node]', '');
     await page.selectOption('#filters select[name=kind]', '');
     await page.click('#filters button');
-    await page.waitForFunction(() => document.querySelectorAll('#alert-list tbody tr').length > 40);
+    await page.waitForFunction("document.querySelectorAll('#alert-list tbody tr').length > 40");
 
     // The operator allows the selected alert: the command reaches gateway-01's cmd topic.
     await page.click('#allow-alert');
@@ -147,12 +148,12 @@ void test('the fleet and the alerts appear; hostile strings stay text; allow rea
     await node.publishAsync('argos/gateway-01/cmd/result', JSON.stringify({ id: sent.id, node: 'gateway-01', time: new Date().toISOString(), command: 'allow', ok: true, message: 'alert allowed; its windows join the baseline' }), { qos: 1 });
     await waitFor(() => hub.ingest.counters.stored.result === 1, 'the result stored');
     await hostileRow.click();
-    await page.waitForFunction(() => /done: alert allowed/.test(document.querySelector('#detail-commands')?.textContent ?? ''));
+    await page.locator('#detail-commands', { hasText: 'done: alert allowed' }).waitFor();
     assert.match((await page.textContent('#message')) ?? '', /sent allow to gateway-01/);
     assert.deepEqual(errors, []);
     if (process.env.ARGOS_UPDATE_SCREENSHOT) {
       await page.locator(`#alert-list tbody tr`).nth(3).click();
-      await page.waitForFunction(() => !/alert\(|img src/.test(document.querySelector('#detail-fields')?.textContent ?? ''));
+      await page.locator('#detail-fields', { hasText: '/usr/bin/tool' }).waitFor();
       await page.screenshot({ path: resolve(import.meta.dirname, '../../docs/hub-dashboard.png') });
     }
   } finally {
