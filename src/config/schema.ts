@@ -132,7 +132,7 @@ const shape = {
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . or -')
     .optional(),
-  hubConnections: int(1, 64).default(4),
+  hubConnections: int(1, 256).default(16),
   hubSessionExpiry: duration.default(86_400_000),
   hubRetentionAge: duration.default(90 * 86_400_000),
 };
@@ -220,7 +220,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'hubReadToken', env: ['ARGOS_HUB_READ_TOKEN'], sample: '', doc: '`argos hub`: a second bearer token that may only read (no commands); unset = none.' },
   { key: 'hubGroup', env: ['ARGOS_HUB_GROUP'], sample: 'argos-hub', doc: '`argos hub`: MQTT shared-subscription group ($share/<group>/...); hubs of one fleet use the same group.' },
   { key: 'hubInstance', env: ['ARGOS_HUB_INSTANCE'], sample: '', doc: '`argos hub`: this hub\'s name in its MQTT client ids, stable across restarts so its persistent sessions resume; default: the hostname.' },
-  { key: 'hubConnections', env: ['ARGOS_HUB_CONNECTIONS'], sample: '4', doc: '`argos hub`: MQTT connections in the shared group; each has one message in flight until it is stored, so more connections mean larger write batches.' },
+  { key: 'hubConnections', env: ['ARGOS_HUB_CONNECTIONS'], sample: '16', doc: '`argos hub`: MQTT connections in the shared group; each has one message in flight until it is stored, so more connections mean larger write batches.' },
   { key: 'hubSessionExpiry', env: ['ARGOS_HUB_SESSION_EXPIRY'], sample: '1d', doc: '`argos hub`: how long the broker keeps a stopped hub\'s session and its queued messages.' },
   { key: 'hubRetentionAge', env: ['ARGOS_HUB_RETENTION_AGE'], sample: '90d', doc: '`argos hub`: delete alerts and command results received longer ago than this.' },
 ];

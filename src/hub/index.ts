@@ -12,6 +12,7 @@ import { systemClock, systemTimers, type Clock, type Timers } from '../core/time
 import { HubStore } from './store/store.js';
 import { openHubDatabase } from './store/open.js';
 import type { HubDatabase } from './store/database.js';
+import type { IngestRecord } from './store/records.js';
 import { MqttIngest } from './ingest/ingest.js';
 import { Commander } from './commands.js';
 import { createHubMetrics } from './metrics.js';
@@ -32,6 +33,8 @@ export interface HubOptions {
   sweep?: boolean;
   /** Process metrics in /metrics (default true; off when several hubs share a test process). */
   processMetrics?: boolean;
+  /** Called after each committed batch with its records (benchmarks time each alert). */
+  onStored?: (records: readonly IngestRecord[]) => void;
 }
 
 export interface Hub extends Lifecycle {
@@ -68,7 +71,10 @@ export function buildHub(o: HubOptions): Hub {
     connections: c.hubConnections,
     sessionExpirySeconds: Math.round(c.hubSessionExpiry / 1000),
     store: { write: (records) => store.write(records) },
-    onWritten: (records) => metrics.observeBatch(records, clock.now()),
+    onWritten: (records) => {
+      metrics.observeBatch(records, clock.now());
+      o.onStored?.(records);
+    },
     sweep: o.sweep,
     log: log.child({ module: 'ingest' }),
     clock,

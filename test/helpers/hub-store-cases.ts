@@ -75,10 +75,10 @@ export const HUB_STORE_CASES: readonly HubStoreCase[] = [
       withStore(open, async (s) => {
         const a = makeAlert(1, T0);
         assert.deepEqual(await s.write([alertRecord(a)]), { inserted: 1, updated: 0, duplicates: 0 });
-        assert.deepEqual(await s.write([alertRecord(a)]), { inserted: 0, updated: 0, duplicates: 1 });
-        assert.deepEqual(await s.write([alertRecord({ ...a, count: 7 })]), { inserted: 0, updated: 1, duplicates: 0 });
-        assert.deepEqual(await s.write([alertRecord({ ...a, count: 3 })]), { inserted: 0, updated: 0, duplicates: 1 });
-        assert.deepEqual(await s.write([alertRecord({ ...a, node: 'node-b', count: 99 })]), { inserted: 0, updated: 0, duplicates: 1 });
+        assert.deepEqual(await s.write([alertRecord(a, T0 + 1)]), { inserted: 0, updated: 0, duplicates: 1 });
+        assert.deepEqual(await s.write([alertRecord({ ...a, count: 7 }, T0 + 2)]), { inserted: 0, updated: 1, duplicates: 0 });
+        assert.deepEqual(await s.write([alertRecord({ ...a, count: 3 }, T0 + 3)]), { inserted: 0, updated: 0, duplicates: 1 });
+        assert.deepEqual(await s.write([alertRecord({ ...a, node: 'node-b', count: 99 }, T0 + 4)]), { inserted: 0, updated: 0, duplicates: 1 });
         const all = await s.alerts({ limit: 10 });
         assert.equal(all.length, 1);
         assert.equal(all[0].count, 7);

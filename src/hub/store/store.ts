@@ -130,32 +130,26 @@ export class HubStore implements Lifecycle {
       if (prev !== undefined) summary.duplicates++;
     }
     const ids = [...byId.keys()].sort();
-    const existing = new Map<string, { node: string; count: number }>();
-    for (const row of await q.all(`SELECT id, node, count FROM hub_alerts WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)) {
-      existing.set(String(row.id), { node: String(row.node), count: num(row.count) });
-    }
     const rows: HubSqlValue[] = [];
-    let n = 0;
     for (const id of ids) {
       const { alert: a, node, received } = byId.get(id)!;
-      const before = existing.get(id);
-      if (before !== undefined && (before.node !== node || before.count >= a.count)) {
-        summary.duplicates++;
-        continue;
-      }
-      if (before === undefined) summary.inserted++;
-      else summary.updated++;
       rows.push(id, node, timeOf(a.time, received), received, a.kind, a.program, a.priority, a.count, JSON.stringify(a));
-      n++;
     }
-    if (n > 0) {
-      await q.run(
-        `INSERT INTO hub_alerts (id, node, time, received, kind, program, priority, count, json) VALUES ${placeholders(n, 9)}
-         ON CONFLICT (id) DO UPDATE SET count = excluded.count, priority = excluded.priority, json = excluded.json
-         WHERE excluded.count > hub_alerts.count AND excluded.node = hub_alerts.node`,
-        rows,
-      );
+    // One statement: new ids are inserted; a known id of the same node with a larger count is
+    // rewritten (keeping its first `received`); anything else is left alone and returns no row.
+    const changed = await q.all(
+      `INSERT INTO hub_alerts (id, node, time, received, kind, program, priority, count, json) VALUES ${placeholders(ids.length, 9)}
+       ON CONFLICT (id) DO UPDATE SET count = excluded.count, priority = excluded.priority, json = excluded.json
+       WHERE excluded.count > hub_alerts.count AND excluded.node = hub_alerts.node
+       RETURNING id, received`,
+      rows,
+    );
+    for (const row of changed) {
+      // An inserted row has the received time of this message; a rewritten one keeps its first.
+      if (num(row.received) === byId.get(String(row.id))?.received) summary.inserted++;
+      else summary.updated++;
     }
+    summary.duplicates += ids.length - changed.length;
     return summary;
   }
 
