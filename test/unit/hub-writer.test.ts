@@ -26,12 +26,12 @@ class Sink {
   }
 }
 
-void test('a burst becomes one write; each promise resolves after its batch; the next burst waits for the write in progress', async () => {
+void test('a burst becomes one write; each promise resolves after its batch; with one write at a time the next burst waits', async () => {
   const time = new FakeTime();
   const sink = new Sink();
   let open!: () => void;
   sink.gate = new Promise((r) => (open = r));
-  const w = new IngestWriter({ store: sink, log: silentLogger(), timers: time, clock: time, maxBatch: 3 });
+  const w = new IngestWriter({ store: sink, log: silentLogger(), timers: time, clock: time, maxBatch: 3, concurrency: 1 });
   const settled: number[] = [];
   const first = [1, 2, 3, 4].map((i) => w.submit(rec(i)).then(() => settled.push(i)));
   time.runImmediates();
@@ -49,6 +49,29 @@ void test('a burst becomes one write; each promise resolves after its batch; the
     ],
   );
   assert.deepEqual(settled, [1, 2, 3, 4, 5]);
+});
+
+void test('two writes at a time: a burst that arrives during a write is sent at once, not after it', async () => {
+  const time = new FakeTime();
+  const sink = new Sink();
+  let open!: () => void;
+  sink.gate = new Promise((r) => (open = r));
+  let started = 0;
+  const w = new IngestWriter({ store: { write: (r) => (started++, sink.write(r)) }, log: silentLogger(), timers: time, clock: time });
+  const first = w.submit(rec(1));
+  time.runImmediates();
+  const second = w.submit(rec(2));
+  time.runImmediates();
+  assert.equal(started, 2, 'both writes in progress');
+  const third = w.submit(rec(3));
+  time.runImmediates();
+  assert.equal(started, 2, 'no third write while two are in progress');
+  open();
+  await Promise.all([first, second, third]);
+  assert.deepEqual(
+    sink.batches.map((b) => b.map((r) => r.node)),
+    [['n1'], ['n2'], ['n3']],
+  );
 });
 
 void test('a failing database: retried with growing delays, nothing settled until it works', async () => {
