@@ -120,3 +120,28 @@ void test('an exec uses the kernel-read arguments, or /proc when those were cut 
     ['/usr/bin/long', 'all of the very long arguments'],
   ]);
 });
+
+void test('a child forked without exec runs its parent\'s program, even when /proc no longer has it', () => {
+  // /proc knows neither process: the child is gone before it could be read.
+  const { t, out } = setup();
+  t.line('E 700 5000 1 1 0 /usr/sbin/sshd');
+  t.line('F 700 5000 701');
+  t.line('S 701 6000 57');
+  t.line('X 701 6000 0');
+  const exec = out[1].process_exec;
+  assert.ok(exec, 'the child is announced by a process_exec');
+  assert.equal(exec.process.binary, '/usr/sbin/sshd');
+  assert.equal(exec.process.flags, 'clone');
+  assert.equal(exec.process.parent_exec_id, tetragonExecId('edge1', '5000', 700));
+  assert.deepEqual(exec.parent, { exec_id: tetragonExecId('edge1', '5000', 700), pid: 700, binary: '/usr/sbin/sshd' });
+  assert.equal(out[2].process_tracepoint?.process.binary, '/usr/sbin/sshd');
+  assert.equal(out[3].process_exit?.process.exec_id, tetragonExecId('edge1', '6000', 701));
+});
+
+void test('without a fork line, a process first seen through a syscall is read from /proc', () => {
+  const { t, out } = setup({ 702: { binary: '/usr/bin/python3', arguments: 'app.py' } });
+  t.line('S 702 7000 0');
+  assert.equal(out[0].process_exec?.process.binary, '/usr/bin/python3');
+  assert.equal(out[0].process_exec?.process.flags, 'procFS');
+  assert.equal(out[0].process_exec?.parent, undefined);
+});

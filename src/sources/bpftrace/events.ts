@@ -1,8 +1,9 @@
 // Turns the bpftrace program's compact lines (see program.ts) into Tetragon-format JSON
 // lines: process_exec, process_tracepoint (raw_syscalls/sys_enter with a syscall_id
 // argument) and process_exit, with Tetragon's exec id (base64 of `node:ktime:pid`).
-// Processes seen first through a syscall (running before bpftrace, or forked without exec)
-// get a process_exec built from /proc, flagged "procFS" as Tetragon does.
+// Processes seen first through a syscall get a process_exec: a child forked without exec
+// runs its parent's program (from the fork event, flagged "clone"); a process running
+// before bpftrace started is read from /proc (flagged "procFS", as Tetragon does).
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { Abi, LineSink } from '../../core/types.js';
 import { nativeAbiOf } from '../../syscalls/abi.js';
@@ -49,6 +50,8 @@ export function isoNs(ns: bigint): string {
 interface Proc {
   execId: string;
   pid: number;
+  info: ProcInfo;
+  uid: number | undefined;
   json: string;
   /** `{"process_tracepoint":{"process":…,"subsys":…,"args":[{"syscall_id":{"id":` */
   prefix: string;
@@ -98,6 +101,8 @@ export function argumentsOf(raw: string, fullLength: number): { arguments: strin
 
 export class BpftraceTranslator {
   private readonly procs = new Map<string, Proc>();
+  /** Forked children not seen yet: child pid → the parent's key (`pid ktime`). */
+  private readonly forks = new Map<number, string>();
   /** Arguments read in the kernel at exec, waiting for their `E` line (same CPU, next line). */
   private readonly execArgs = new Map<string, { arguments: string; complete: boolean }>();
   private readonly node: string;
@@ -131,6 +136,7 @@ export class BpftraceTranslator {
     else if (kind === 0x41 /* A */) this.args(l);
     else if (kind === 0x45 /* E */) this.exec(l);
     else if (kind === 0x58 /* X */) this.exit(l);
+    else if (kind === 0x46 /* F */) this.fork(l);
     else this.other(l);
   }
 
@@ -149,16 +155,33 @@ export class BpftraceTranslator {
     this.o.sink.line(`${p.prefix}${l.slice(sp + 1)}${this.suffix()}`);
   }
 
-  /** A process first seen through a syscall: details from /proc, announced by a process_exec. */
+  /** A process first seen through a syscall: its parent's program if it was forked, else /proc; announced by a process_exec. */
   private discover(key: string): Proc | undefined {
     const sp = key.indexOf(' ');
     const pid = Number(key.slice(0, sp));
     const ktime = key.slice(sp + 1);
     if (!Number.isInteger(pid) || !/^\d+$/.test(ktime)) return undefined;
-    const info = this.proc(pid) ?? { binary: '', arguments: '' };
-    const p = this.remember(key, pid, ktime, info, 'procFS', undefined, undefined);
-    this.o.sink.line(`{"process_exec":{"process":${p.json}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
+    const parentKey = this.forks.get(pid);
+    const parent = parentKey === undefined ? undefined : this.procs.get(parentKey);
+    this.forks.delete(pid);
+    const p =
+      parent !== undefined
+        ? this.remember(key, pid, ktime, parent.info, 'clone', parent.execId, parent.uid)
+        : this.remember(key, pid, ktime, this.proc(pid) ?? { binary: '', arguments: '' }, 'procFS', undefined, undefined);
+    const parentJson = parent === undefined ? '' : `,"parent":{"exec_id":"${parent.execId}","pid":${parent.pid},"binary":${JSON.stringify(parent.info.binary)}}`;
+    this.o.sink.line(`{"process_exec":{"process":${p.json}${parentJson}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
     return p;
+  }
+
+  private fork(l: string): void {
+    // F pid ktime child
+    const s1 = l.indexOf(' ', 2);
+    const s2 = l.indexOf(' ', s1 + 1);
+    const child = Number(l.slice(s2 + 1));
+    if (s1 < 0 || s2 < 0 || !Number.isInteger(child)) return this.other(l);
+    // A thread's id never shows up as a pid; bounded, oldest forgotten first.
+    if (this.forks.size >= 4096) this.forks.delete(this.forks.keys().next().value as number);
+    this.forks.set(child, l.slice(2, s2));
   }
 
   private args(l: string): void {
@@ -197,7 +220,7 @@ export class BpftraceTranslator {
     const parent = this.procs.get(`${ppid} ${pktime}`);
     const parentExecId = tetragonExecId(this.node, pktime, ppid);
     const p = this.remember(`${pid} ${ktime}`, pid, ktime, details, 'execve', parentExecId, Number(uidS));
-    const parentJson = `{"exec_id":"${parentExecId}","pid":${ppid}${parent !== undefined ? `,"binary":${JSON.stringify(this.binaryOf(parent))}` : ''}}`;
+    const parentJson = `{"exec_id":"${parentExecId}","pid":${ppid}${parent !== undefined ? `,"binary":${JSON.stringify(parent.info.binary)}` : ''}}`;
     this.o.sink.line(`{"process_exec":{"process":${p.json},"parent":${parentJson}},"node_name":${this.nodeJson},"time":"${this.wall(ktime)}"}`);
   }
 
@@ -236,6 +259,8 @@ export class BpftraceTranslator {
     const p: Proc = {
       execId,
       pid,
+      info,
+      uid,
       json,
       prefix: `{"process_tracepoint":{"process":${json},"subsys":"raw_syscalls","event":"sys_enter","args":[{"syscall_id":{"id":`,
     };
@@ -247,10 +272,6 @@ export class BpftraceTranslator {
     return p;
   }
 
-  private binaryOf(p: Proc): string {
-    const m = /"binary":("(?:[^"\\]|\\.)*")/.exec(p.json);
-    return m === null ? '' : (JSON.parse(m[1]) as string);
-  }
 
   /** `,"abi":"x64"}}]},"node_name":…,"time":"<now>"}`, rebuilt once per millisecond. */
   private suffix(): string {
