@@ -5,22 +5,14 @@
 // PUBACK when `onMessage` resolves: a message is acknowledged only once it is stored.
 // Reconnects with capped exponential backoff and jitter, a fresh client each time (the
 // session lives on the broker).
-import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/logger.js';
 import type { Lifecycle } from '../../core/types.js';
 import { Backoff, type BackoffOptions } from '../../core/backoff.js';
 import { systemTimers, type Timers } from '../../core/time.js';
+import { brokerAuthOptions, brokerForLogs, type BrokerSettings } from '../../core/mqtt.js';
 
-export interface BrokerSettings {
-  url: string;
-  username?: string;
-  password?: string;
-  /** PEM files, read at start. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-}
+export type { BrokerSettings };
 
 export interface IngestConnectionOptions {
   broker: BrokerSettings;
@@ -36,29 +28,6 @@ export interface IngestConnectionOptions {
   timers?: Timers;
   backoff?: BackoffOptions;
   keepaliveSeconds?: number;
-}
-
-/** Readable problem with the MQTT settings (unreadable TLS file). */
-export class HubMqttConfigError extends Error {}
-
-function readPem(path: string, setting: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new HubMqttConfigError(`${setting}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and its permissions`);
-  }
-}
-
-/** The broker URL without credentials, for logs. */
-export function brokerForLogs(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 export class IngestConnection implements Lifecycle {
@@ -103,12 +72,7 @@ export class IngestConnection implements Lifecycle {
       connectTimeout: 10_000,
       reconnectPeriod: 0,
     };
-    if (b.username !== undefined) options.username = b.username;
-    if (b.password !== undefined) options.password = b.password;
-    if (b.caFile !== undefined) options.ca = readPem(b.caFile, 'ARGOS_MQTT_CA');
-    if (b.certFile !== undefined) options.cert = readPem(b.certFile, 'ARGOS_MQTT_CERT');
-    if (b.keyFile !== undefined) options.key = readPem(b.keyFile, 'ARGOS_MQTT_KEY');
-    return options;
+    return { ...options, ...brokerAuthOptions(b) };
   }
 
   private connect(): void {
