@@ -16,13 +16,19 @@ export function addConfigOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (ARGOS_LOG_LEVEL)');
 }
 
-/** Loads the configuration for a command; `overrides` are its flags by config key. */
-export function configFor(ctx: CliContext, flags: CommonFlags, overrides: Partial<Record<keyof Config, string | number | boolean | undefined>> = {}): Config {
+/** Loads the configuration for a command; `overrides` are its flags by config key, `required` what it cannot run without. */
+export function configFor(
+  ctx: CliContext,
+  flags: CommonFlags,
+  overrides: Partial<Record<keyof Config, string | number | boolean | undefined>> = {},
+  required?: Partial<Record<keyof Config, string>>,
+): Config {
   const envFile = flags.envFile ?? '.env';
   return loadConfig({
     env: ctx.env,
     envFile: isAbsolute(envFile) ? envFile : join(ctx.cwd, envFile),
     flags: { logLevel: flags.logLevel, ...overrides },
+    required,
   });
 }
 

@@ -60,6 +60,8 @@ export interface Setting {
   sample: string;
   /** An empty value means something (e.g. "off") instead of "use the default". */
   emptyIsValue?: true;
+  /** A secret: a problem with it never repeats the value. */
+  secret?: true;
 }
 
 const shape = {
@@ -200,7 +202,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'retentionSize', env: ['ARGOS_RETENTION_SIZE'], sample: '256M', doc: 'Keep the database under about this size by deleting the oldest rows.' },
   { key: 'mqttUrl', env: ['ARGOS_MQTT_URL'], sample: '', doc: 'MQTT broker (mqtt://host:1883 or mqtts://host:8883); unset = no MQTT.' },
   { key: 'mqttUsername', env: ['ARGOS_MQTT_USERNAME'], sample: '', doc: 'MQTT user name.' },
-  { key: 'mqttPassword', env: ['ARGOS_MQTT_PASSWORD'], sample: '', doc: 'MQTT password (never logged).' },
+  { key: 'mqttPassword', secret: true, env: ['ARGOS_MQTT_PASSWORD'], sample: '', doc: 'MQTT password (never logged).' },
   { key: 'mqttPrefix', env: ['ARGOS_MQTT_PREFIX'], sample: 'argos', doc: 'Topic prefix: <prefix>/<node>/status|alert|stats.' },
   { key: 'mqttCa', env: ['ARGOS_MQTT_CA'], sample: '', doc: 'PEM file of the CA that signed the broker\'s certificate.' },
   { key: 'mqttCert', env: ['ARGOS_MQTT_CERT'], sample: '', doc: 'PEM client certificate for mutual TLS.' },
@@ -208,16 +210,16 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mqttStatsInterval', env: ['ARGOS_MQTT_STATS_INTERVAL'], sample: '60s', doc: 'How often counters are published to <prefix>/<node>/stats.' },
   { key: 'ntfyServer', env: ['ARGOS_NTFY_SERVER'], sample: 'https://ntfy.sh', doc: 'Ntfy server.' },
   { key: 'ntfyTopic', env: ['ARGOS_NTFY_TOPIC'], sample: '', doc: 'Ntfy topic; unset = no push notifications.' },
-  { key: 'ntfyToken', env: ['ARGOS_NTFY_TOKEN'], sample: '', doc: 'Ntfy access token (sent as Bearer; never logged).' },
+  { key: 'ntfyToken', secret: true, env: ['ARGOS_NTFY_TOKEN'], sample: '', doc: 'Ntfy access token (sent as Bearer; never logged).' },
   { key: 'httpAddress', env: ['ARGOS_HTTP_ADDRESS'], sample: '127.0.0.1:9464', emptyIsValue: true, doc: 'Address of /healthz and /metrics; empty = off.' },
   { key: 'logLevel', env: ['ARGOS_LOG_LEVEL'], sample: 'info', doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' },
   { key: 'drainTimeout', env: ['ARGOS_DRAIN_TIMEOUT'], sample: '10s', doc: 'How long a stop or a replay waits for queued windows and undelivered alerts.' },
   { key: 'learnDuration', env: ['ARGOS_LEARN_DURATION'], sample: '1h', doc: 'How long `argos learn` records normal behaviour.' },
   { key: 'systemdNotify', env: ['ARGOS_SYSTEMD_NOTIFY'], sample: 'true', doc: 'Send READY/WATCHDOG/STOPPING to systemd when NOTIFY_SOCKET is set.' },
   { key: 'hubHttp', env: ['ARGOS_HUB_HTTP'], sample: '127.0.0.1:8480', doc: '`argos hub`: address of the REST API, the dashboard (/) and /metrics.' },
-  { key: 'hubDatabaseUrl', env: ['ARGOS_HUB_DATABASE_URL'], sample: '/var/lib/argos/hub.db', doc: '`argos hub`: postgres://user:password@host:5432/db for a fleet (several hubs), or an SQLite file for one small hub.' },
-  { key: 'hubToken', env: ['ARGOS_HUB_TOKEN'], sample: '', doc: '`argos hub`: bearer token for the API and the dashboard, read and write (at least 16 characters; required; never logged).' },
-  { key: 'hubReadToken', env: ['ARGOS_HUB_READ_TOKEN'], sample: '', doc: '`argos hub`: a second bearer token that may only read (no commands); unset = none.' },
+  { key: 'hubDatabaseUrl', secret: true, env: ['ARGOS_HUB_DATABASE_URL'], sample: '/var/lib/argos/hub.db', doc: '`argos hub`: postgres://user:password@host:5432/db for a fleet (several hubs), or an SQLite file for one small hub.' },
+  { key: 'hubToken', secret: true, env: ['ARGOS_HUB_TOKEN'], sample: '', doc: '`argos hub`: bearer token for the API and the dashboard, read and write (at least 16 characters; required; never logged).' },
+  { key: 'hubReadToken', secret: true, env: ['ARGOS_HUB_READ_TOKEN'], sample: '', doc: '`argos hub`: a second bearer token that may only read (no commands); unset = none.' },
   { key: 'hubGroup', env: ['ARGOS_HUB_GROUP'], sample: 'argos-hub', doc: '`argos hub`: MQTT shared-subscription group ($share/<group>/...); hubs of one fleet use the same group.' },
   { key: 'hubInstance', env: ['ARGOS_HUB_INSTANCE'], sample: '', doc: '`argos hub`: this hub\'s name in its MQTT client ids, stable across restarts so its persistent sessions resume; default: the hostname.' },
   { key: 'hubConnections', env: ['ARGOS_HUB_CONNECTIONS'], sample: '16', doc: '`argos hub`: MQTT connections in the shared group; each has one message in flight until it is stored, so more connections mean larger write batches.' },

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../config/load.js';
+import { SETTINGS } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { LifecycleGroup } from '../core/lifecycle.js';
 import type { Lifecycle } from '../core/types.js';
@@ -43,11 +44,17 @@ export interface Hub extends Lifecycle {
   readonly http: HubHttpServer;
 }
 
-/** What `argos hub` cannot run without, all reported at once (exit code 78). */
+/** What `argos hub` cannot run without (loadConfig's `required`; exit code 78 when missing). */
+export const HUB_REQUIRED: Partial<Record<keyof Config, string>> = {
+  mqttUrl: 'for argos hub (the broker the nodes publish to)',
+  hubToken: 'for argos hub (the API has no anonymous access); e.g. openssl rand -hex 32',
+};
+
+/** Throws the same problems as loadConfig for a configuration built without `required`. */
 export function checkHubConfig(c: Config): void {
-  const problems: string[] = [];
-  if (c.mqttUrl === undefined) problems.push('ARGOS_MQTT_URL: is required for argos hub (the broker the nodes publish to)');
-  if (c.hubToken === undefined) problems.push('ARGOS_HUB_TOKEN: is required for argos hub (the API has no anonymous access); e.g. openssl rand -hex 32');
+  const problems = Object.entries(HUB_REQUIRED)
+    .filter(([key]) => c[key as keyof Config] === undefined)
+    .map(([key, why]) => `${SETTINGS.find((s) => s.key === key)?.env[0] ?? key}: is required ${why}`);
   if (problems.length > 0) throw new ConfigError(problems);
 }
 

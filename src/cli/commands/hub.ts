@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, redactConfig, type CommonFlags } from '../config-options.js';
-import { buildHub } from '../../hub/index.js';
+import { buildHub, HUB_REQUIRED } from '../../hub/index.js';
 import { createLogger } from '../../core/logger.js';
 import { supervise } from '../supervise.js';
 import { VERSION } from '../../core/version.js';
@@ -27,7 +27,7 @@ export const command: CommandModule = {
         .option('--group <name>', 'MQTT shared-subscription group (ARGOS_HUB_GROUP)'),
     ).action(async (flags: HubFlags) => {
       const overrides: Partial<Record<keyof Config, string | undefined>> = { hubHttp: flags.http, hubDatabaseUrl: flags.database, hubGroup: flags.group };
-      const config = configFor(ctx, flags, overrides);
+      const config = configFor(ctx, flags, overrides, HUB_REQUIRED);
       const log = createLogger(config.logLevel);
       const hub = buildHub({ config, log });
       log.info({ version: VERSION, config: redactConfig(config) }, 'starting the hub');
