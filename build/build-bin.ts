@@ -22,6 +22,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ASSETS = [
   'models/default',
   'models/demo',
+  'models/debian12-x64',
+  'models/recordings/debian12-x64/attacks.jsonl.gz',
+  'models/recordings/debian12-x64/labels.json',
   'config/tetragon',
   // The hub's dashboard and its plot library (src/hub/api/assets.ts serves them).
   'src/hub/web',

@@ -23,6 +23,7 @@ function setup(procs: Record<number, ProcInfo> = {}) {
     clock: time,
     bootWallNs: BigInt(Date.parse('2025-03-01T00:00:00Z')) * 1_000_000n,
     proc: (pid) => procs[pid],
+    realpath: (p) => (p === '/bin/sh' ? '/usr/bin/dash' : p),
     maxProcesses: 3,
     other: (l) => other.push(l),
   });
@@ -144,4 +145,10 @@ void test('without a fork line, a process first seen through a syscall is read f
   assert.equal(out[0].process_exec?.process.binary, '/usr/bin/python3');
   assert.equal(out[0].process_exec?.process.flags, 'procFS');
   assert.equal(out[0].process_exec?.parent, undefined);
+});
+
+void test('an exec\'d path is reported with its symbolic links resolved, as Tetragon does', () => {
+  const { t, out } = setup();
+  t.line('E 710 8000 1 1 0 /bin/sh');
+  assert.equal(out[0].process_exec?.process.binary, '/usr/bin/dash');
 });

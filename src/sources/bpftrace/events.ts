@@ -4,7 +4,7 @@
 // Processes seen first through a syscall get a process_exec: a child forked without exec
 // runs its parent's program (from the fork event, flagged "clone"); a process running
 // before bpftrace started is read from /proc (flagged "procFS", as Tetragon does).
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import type { Abi, LineSink } from '../../core/types.js';
 import { nativeAbiOf } from '../../syscalls/abi.js';
 import type { Clock } from '../../core/time.js';
@@ -28,6 +28,15 @@ export function readProc(pid: number): ProcInfo | undefined {
       cwd = undefined;
     }
     return { binary: binary.replace(/ \(deleted\)$/, ''), arguments: argv.slice(1).join(' '), cwd };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `path` with every symbolic link resolved; undefined when it no longer exists. */
+export function realpathOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
   } catch {
     return undefined;
   }
@@ -66,6 +75,8 @@ export interface TranslatorOptions {
   bootWallNs: bigint;
   /** Reads process details (default: /proc). */
   proc?: (pid: number) => ProcInfo | undefined;
+  /** The real path of an executed file, symbolic links resolved as Tetragon reports it (default: the file system's; undefined when it is gone). */
+  realpath?: (path: string) => string | undefined;
   /** Processes remembered at most (oldest forgotten first). */
   maxProcesses?: number;
   /** Called for a line that is not one of the program's events. */
@@ -101,6 +112,7 @@ export function argumentsOf(raw: string, fullLength: number): { arguments: strin
 
 export class BpftraceTranslator {
   private readonly procs = new Map<string, Proc>();
+  private readonly realpaths = new Map<string, string>();
   /** Forked children not seen yet: child pid → the parent's key (`pid ktime`). */
   private readonly forks = new Map<number, string>();
   /** Arguments read in the kernel at exec, waiting for their `E` line (same CPU, next line). */
@@ -205,7 +217,7 @@ export class BpftraceTranslator {
       f.push(l.slice(at, sp));
       at = sp + 1;
     }
-    const filename = l.slice(at);
+    const filename = this.resolve(l.slice(at));
     const [pidS, ktime, ppidS, pktime, uidS] = f;
     const pid = Number(pidS);
     const ppid = Number(ppidS);
@@ -239,6 +251,17 @@ export class BpftraceTranslator {
     const status = (code >> 8) & 0xff;
     const extra = `${sig !== 0 ? `,"signal":"${signalName(sig)}"` : ''}${status !== 0 ? `,"status":${status}` : ''}`;
     this.o.sink.line(`{"process_exit":{"process":${process}${extra}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
+  }
+
+  /** The exec'd path with symbolic links resolved (/bin/sh → /usr/bin/dash), remembered per path. */
+  private resolve(path: string): string {
+    const known = this.realpaths.get(path);
+    if (known !== undefined) return known;
+    const real = this.o.realpath === undefined ? realpathOf(path) : this.o.realpath(path);
+    if (real === undefined) return path;
+    if (this.realpaths.size >= 1024) this.realpaths.delete(this.realpaths.keys().next().value as string);
+    this.realpaths.set(path, real);
+    return real;
   }
 
   private remember(key: string, pid: number, ktime: string, info: ProcInfo, flags: string, parentExecId: string | undefined, uid: number | undefined): Proc {
