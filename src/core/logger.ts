@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   'config.mqttPassword',
   'config.ntfyToken',
   'config.mqttKey',
+  'config.hubToken',
+  'config.hubReadToken',
 ];
 
 /** `fd` 2 = stderr (default). Synchronous, so nothing is lost at exit. */
