@@ -24,9 +24,9 @@ export interface AlerterOptions {
   /** Reporter names whose outboxes get every alert (e.g. `['mqtt', 'ntfy']`); may be empty. */
   reporters: readonly string[];
   node: string;
-  /** From the model card. */
+  /** From the model card: what verdicts that do not say are scored by (a verdict's own threshold and model win). */
   model: { name: string; threshold: number };
-  /** Overrides the card's threshold (ARGOS_THRESHOLD). */
+  /** Overrides the card's threshold (ARGOS_THRESHOLD) for verdicts that do not carry one. */
   threshold?: number;
   throttleWindowMs: number;
   throttleMax: number;
@@ -34,8 +34,10 @@ export interface AlerterOptions {
   log: Logger;
   /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
   onQueued?: (alert: Alert) => void;
-  /** Told of every flagged process, before throttling folds it into an alert (replay's summary). */
-  onFlag?: (process: ProcessInfo, kind: Alert['kind']) => void;
+  /** Told of every flagged process and the alert it raised or folded into (the baseline holds its calls back; replay's summary). */
+  onFlag?: (process: ProcessInfo, kind: Alert['kind'], alertId: string | undefined) => void;
+  /** Operators' allowances: an anomaly or a new program they cover is not alerted (counted as suppressed). */
+  suppress?: { anomaly(process: ProcessInfo, program: string, score: number): boolean; newProgram(process: ProcessInfo, program: string): boolean };
   /** Starts of one new program within this time fold into its new_program alert (default 1 h). */
   newProgramWindowMs?: number;
   clock?: Clock;
@@ -63,7 +65,10 @@ interface OpenAlert {
 }
 
 export class Alerter implements VerdictSink, Lifecycle {
+  /** The threshold of verdicts that do not carry their own. */
   readonly threshold: number;
+  /** The model in use, named in new_program alerts. */
+  private modelName: string;
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly sweepMs: number;
@@ -79,6 +84,7 @@ export class Alerter implements VerdictSink, Lifecycle {
 
   constructor(private readonly o: AlerterOptions) {
     this.threshold = o.threshold ?? o.model.threshold;
+    this.modelName = o.model.name;
     this.clock = o.clock ?? systemClock;
     this.timers = o.timers ?? systemTimers;
     this.sweepMs = o.sweepMs ?? 1000;
@@ -105,6 +111,11 @@ export class Alerter implements VerdictSink, Lifecycle {
     });
   }
 
+  /** The model in use changed (a swap): new_program alerts name it. */
+  setModelName(name: string): void {
+    this.modelName = name;
+  }
+
   /** Open (throttling) alerts, for tests and health. */
   get openAlerts(): number {
     return this.open.size;
@@ -113,10 +124,15 @@ export class Alerter implements VerdictSink, Lifecycle {
   verdict(v: Verdict): void {
     const now = this.clock.now();
     this.seen(v.window.process, now);
-    if (!(v.score >= this.threshold)) return; // NaN never alerts
+    const threshold = v.threshold ?? this.threshold;
+    if (!(v.score >= threshold)) return; // NaN never alerts
+    const p = v.window.process;
+    if (this.o.suppress?.anomaly(p, programKey(p), v.score) === true) {
+      this.o.counters.suppressed++;
+      return;
+    }
     this.o.counters.anomalies++;
-    this.o.onFlag?.(v.window.process, 'anomaly');
-    const key = throttleKey(v.window.process);
+    const key = throttleKey(p);
     const current = this.folding(key);
     if (current?.alert.kind === 'anomaly') {
       const a = current.alert;
@@ -124,25 +140,32 @@ export class Alerter implements VerdictSink, Lifecycle {
       a.score = Math.max(a.score, v.score);
       a.priority = anomalyPriority(a.score, a.threshold, a.count);
       this.o.counters.throttled++;
+      this.o.onFlag?.(p, 'anomaly', a.id);
       return;
     }
-    this.raise(key, () => this.makeAlert(v, now), this.o.throttleWindowMs, this.o.throttleMax);
+    const raised = this.raise(key, () => this.makeAlert(v, threshold, now), this.o.throttleWindowMs, this.o.throttleMax);
+    this.o.onFlag?.(p, 'anomaly', raised?.id);
   }
 
   /** A program the model never saw started (NewProgramWatch): one alert, further starts folded in. */
   newProgram(process: ProcessInfo, program: string, writable: string | undefined): void {
     const now = this.clock.now();
     this.seen(process, now);
-    this.o.onFlag?.(process, 'new_program');
+    if (this.o.suppress?.newProgram(process, program) === true) {
+      this.o.counters.suppressed++;
+      return;
+    }
     const key = `new\u0000${program}`;
     const current = this.folding(key);
     if (current !== undefined) {
       current.alert.count++;
       this.o.counters.throttled++;
+      this.o.onFlag?.(process, 'new_program', current.alert.id);
       return;
     }
-    this.raise(key, () => this.makeNewProgramAlert(process, program, writable, now), this.o.newProgramWindowMs ?? 3_600_000, Number.POSITIVE_INFINITY);
+    const raised = this.raise(key, () => this.makeNewProgramAlert(process, program, writable, now), this.o.newProgramWindowMs ?? 3_600_000, Number.POSITIVE_INFINITY);
     this.o.counters.newPrograms++;
+    this.o.onFlag?.(process, 'new_program', raised?.id);
   }
 
   /** The open alert of `key` while repeats still fold into it. */
@@ -153,7 +176,8 @@ export class Alerter implements VerdictSink, Lifecycle {
   }
 
   /** Stores and queues a new alert for `key` (closing the one before it), opening its fold window. */
-  private raise(key: string, make: () => Alert, windowMs: number, maxCount: number): void {
+  private raise(key: string, make: () => Alert, windowMs: number, maxCount: number): Alert | undefined {
+    let raised: Alert | undefined;
     this.guard('store an alert', () => {
       if (this.open.has(key)) this.close(key);
       if (this.open.size >= this.maxOpen) this.close(this.open.keys().next().value as string);
@@ -165,7 +189,9 @@ export class Alerter implements VerdictSink, Lifecycle {
       const detail = alert.kind === 'anomaly' ? { score: alert.score } : { writable: alert.writable };
       this.o.log.warn({ alert: alert.id, kind: alert.kind, binary: alert.process.binary, pid: alert.process.pid, ...detail }, alert.kind === 'anomaly' ? 'anomalous process' : 'new program');
       this.o.onQueued?.(alert);
+      raised = alert;
     });
+    return raised;
   }
 
   /** Writes folded counts and processes, closes fold windows that ended. Runs on a timer. */
@@ -213,7 +239,7 @@ export class Alerter implements VerdictSink, Lifecycle {
       kind: 'new_program',
       process: alertProcess(p),
       program,
-      model: this.o.model.name,
+      model: this.modelName,
       priority: writable === undefined ? 4 : 5,
       writable: writable !== undefined,
       reason: writable === undefined ? 'first start of a program the model never saw' : `first start of a program the model never saw, run from ${writable}`,
@@ -224,7 +250,7 @@ export class Alerter implements VerdictSink, Lifecycle {
     return alert;
   }
 
-  private makeAlert(v: Verdict, now: number): AnomalyAlert {
+  private makeAlert(v: Verdict, threshold: number, now: number): AnomalyAlert {
     const p = v.window.process;
     const alert: AnomalyAlert = {
       id: uuidv7(now),
@@ -233,10 +259,10 @@ export class Alerter implements VerdictSink, Lifecycle {
       kind: 'anomaly',
       process: alertProcess(p),
       program: programKey(p),
-      model: this.o.model.name,
-      priority: anomalyPriority(v.score, this.threshold, 1),
+      model: v.model ?? this.modelName,
+      priority: anomalyPriority(v.score, threshold, 1),
       score: v.score,
-      threshold: this.threshold,
+      threshold,
       window: { seq: v.window.seq, length: v.window.tokens.length },
       why: v.why ?? [],
       count: 1,

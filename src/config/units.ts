@@ -19,3 +19,12 @@ export function parseBytes(s: string): number | undefined {
   const factor = SIZE_UNITS[unit];
   return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
 }
+
+/** A duration in the largest unit that divides it (86400000 → "1d", 90000 → "90s"); the inverse of parseDuration. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = DURATION_UNITS[unit];
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

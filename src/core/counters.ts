@@ -35,6 +35,8 @@ export class Counters {
   alerts = 0;
   /** Anomalies folded into an earlier alert by throttling. */
   throttled = 0;
+  /** Anomalies and new programs an operator's allowance covered (not alerted). */
+  suppressed = 0;
   /** Restarts of a live source (Tetragon, tetra, bpftrace, tail). */
   sourceRestarts = 0;
 

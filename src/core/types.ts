@@ -56,6 +56,10 @@ export interface Verdict {
   score: number;
   /** The most surprising calls of the window, most surprising first (models that report surprisal). */
   why?: WhyCall[];
+  /** The threshold of the model that scored it (a model swap changes it). */
+  threshold?: number;
+  /** The name of the model that scored it. */
+  model?: string;
 }
 
 /** Where a line-oriented source delivers its lines (one Tetragon JSON event per line). */
@@ -120,4 +124,15 @@ export interface Classifier {
   close(): Promise<void>;
   /** Calls that can usefully run at once (e.g. worker threads); default 1. */
   readonly concurrency?: number;
+  /** How its worker threads fare (classifiers that run them). */
+  health?(): ClassifierHealth;
+}
+
+/** How a classifier's worker threads fare, for /healthz and the systemd watchdog. */
+export interface ClassifierHealth {
+  /** Worker threads started again after they died. */
+  restarts: number;
+  /** Worker threads dead right now (waiting to be started again). */
+  dead: number;
+  engines: number;
 }

@@ -8,18 +8,21 @@ import { Counters } from '../core/counters.js';
 import { LifecycleGroup } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { systemClock, systemTimers, type Clock } from '../core/time.js';
-import type { EventSource, Lifecycle, LineSink, ProcessInfo } from '../core/types.js';
+import type { ClassifierHealth, EventSource, Lifecycle, LineSink, ProcessInfo } from '../core/types.js';
 import { Detector } from '../detector/detector.js';
-import { tokenNames } from '../detector/why.js';
-import { programKey } from '../core/program.js';
 import { loadModel, type LoadedModel } from '../model/folder.js';
-import { OnnxClassifier } from '../detector/onnx-classifier.js';
 import { Alerter } from '../alerter/alerter.js';
 import { NewProgramWatch } from '../alerter/new-programs.js';
 import { SqliteStore } from '../store/store.js';
 import { RetentionTask } from '../store/retention.js';
 import { Parser } from '../parser/index.js';
 import { Tokenizer } from '../syscalls/index.js';
+import { tokenMap, universalVocabulary } from '../syscalls/universal.js';
+import { Allowances } from '../learn/allowances.js';
+import { Commands } from '../learn/commands.js';
+import type { Learner } from '../learn/lifecycle.js';
+import { ModelStore } from '../learn/model-store.js';
+import type { BaselineRecorder } from '../learn/recorder.js';
 import { Tracker } from '../tracker/index.js';
 import { shippedPolicy } from '../runtime/assets.js';
 import type { Reporting } from '../reporters/reporting.js';
@@ -31,6 +34,8 @@ import { databaseProbe, modelProbe, progressProbe, reporterProbe } from '../heal
 import { createSource } from './sources.js';
 import { buildReporting } from './reporting.js';
 import { resolveGeometry, type Geometry } from './geometry.js';
+import { buildDeviceLearning, fanOut, fixedModelDaemon, learnsDevice, stateDirOf, type DeviceLearning } from './learning.js';
+import { PipelineModels, scoringModel } from './models.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -45,6 +50,8 @@ export interface PipelineOptions {
   modelDefaults?: Parameters<typeof loadModel>[1];
   /** Told of every flagged process (replay's summary of what was caught). */
   onFlag?: (process: ProcessInfo, kind: 'anomaly' | 'new_program') => void;
+  /** Learn the device (default: learnsDevice(config)); replay never does. */
+  learning?: boolean;
 }
 
 /** The wired stages; `Pipeline` starts them in order. */
@@ -57,7 +64,13 @@ export interface PipelineParts {
   detector: Detector;
   alerter: Alerter;
   store: SqliteStore;
+  /** Reads the operators' allowances at start. */
+  allowances: Lifecycle;
   reporters: Reporting;
+  /** The operators' commands (MQTT `cmd`, and the CLI's through the database). */
+  commands: Commands;
+  /** The learning lifecycle, when the daemon learns the device. */
+  device: DeviceLearning | undefined;
   /** The MQTT reporter, when ARGOS_MQTT_URL is set. */
   mqtt: MqttReporter | undefined;
   retention: RetentionTask;
@@ -81,6 +94,9 @@ export class Pipeline implements Lifecycle {
   readonly store: SqliteStore;
   readonly reporters: Reporting;
   readonly mqtt: MqttReporter | undefined;
+  readonly commands: Commands;
+  /** The learning lifecycle (learner, recorder, model versions), when the daemon learns the device. */
+  readonly device: DeviceLearning | undefined;
   readonly health: HealthServer;
   readonly metrics: ArgosMetrics;
   /** For the systemd watchdog: false when the source has stalled. */
@@ -92,16 +108,21 @@ export class Pipeline implements Lifecycle {
     this.healthy = p.sourceAlive;
     this.clock = p.clock;
     this.mqtt = p.mqtt;
+    this.commands = p.commands;
+    this.device = p.device;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
     this.group = new LifecycleGroup(
       [
         { name: 'store', part: p.store },
+        { name: 'allowances', part: p.allowances },
         { name: 'retention', part: p.retention },
         { name: 'reporters', part: p.reporters },
         { name: 'alerter', part: p.alerter },
         { name: 'detector', part: p.detector },
+        ...(p.device ? [{ name: 'baseline', part: p.device.recorderPart }] : []),
         { name: 'tracker', part: p.tracker },
+        ...(p.device ? [{ name: 'learning', part: p.device.learner }] : []),
         { name: 'health', part: p.health },
         { name: 'source', part: p.source },
       ],
@@ -132,28 +153,63 @@ export class Pipeline implements Lifecycle {
   }
 }
 
-function allWorkersDead(h: { dead: number; engines: number }): boolean {
+function allWorkersDead(h: ClassifierHealth): boolean {
   return h.engines > 0 && h.dead === h.engines;
 }
 
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
 
+/** The model that watches at start: the device's installed version, else the generic one. */
+async function initialModel(o: PipelineOptions, models: ModelStore | undefined): Promise<{ version: number | undefined; model: LoadedModel }> {
+  const { config, log } = o;
+  const installed = models?.current();
+  if (installed !== undefined) {
+    try {
+      return { version: installed.version, model: await loadModel({ dir: installed.dir }) };
+    } catch (e) {
+      log.error({ err: e, version: installed.version }, 'the installed device model cannot be loaded; the generic model watches until a new one is trained');
+    }
+  }
+  return { version: undefined, model: await loadModel({ dir: config.modelDir, modelPath: config.modelPath, mappingPath: config.mappingPath }, o.modelDefaults) };
+}
+
 /** Loads the model and builds every stage from the configuration. */
 export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const { config, log } = o;
   const counters = o.counters ?? new Counters();
   const clock = o.clock ?? systemClock;
-  const model = await loadModel({ dir: config.modelDir, modelPath: config.modelPath, mappingPath: config.mappingPath }, o.modelDefaults);
+  const timers = systemTimers;
+  const node = config.nodeName ?? 'unknown';
+  const learning = o.learning ?? learnsDevice(config);
+  const models = learning ? new ModelStore(stateDirOf(config)) : undefined;
+  models?.open();
+  const initial = await initialModel(o, models);
+  const model = initial.model;
   const geometry = resolveGeometry(config, model.card);
-  log.info({ model: model.card.name, files: model.files, ...geometry, threshold: config.threshold ?? model.card.threshold }, 'model loaded');
+  log.info({ model: model.card.name, version: initial.version ?? 0, files: model.files, ...geometry, learning }, 'model loaded');
 
   const store = new SqliteStore({ path: config.dbPath, clock });
-  const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log });
+  const allowances = new Allowances(store);
+  // Bound late: the learner exists once every stage it swaps models in does.
+  let learner: Learner | undefined;
+  let recorder: BaselineRecorder | undefined;
+  const commands = new Commands({
+    store,
+    node,
+    clock,
+    maxBaselineCalls: config.baselineSize,
+    live: {
+      relearn: () => (learner ? learner.relearn() : fixed.relearn()),
+      status: () => (learner ? learner.status() : fixed.status()),
+      allowancesChanged: () => allowances.reload(),
+    },
+  });
+  const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log, onCommand: (payload) => commands.runMessage(payload) });
   const alerter = new Alerter({
     store,
     reporters: reporters.names,
-    node: config.nodeName ?? 'unknown',
+    node,
     model: { name: model.card.name, threshold: model.card.threshold },
     threshold: config.threshold,
     throttleWindowMs: config.throttleWindow,
@@ -161,7 +217,15 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     counters,
     log: log.child({ module: 'alerter' }),
     onQueued: () => reporters.wake(),
-    ...(o.onFlag === undefined ? {} : { onFlag: o.onFlag }),
+    onFlag: (p, kind, alertId) => {
+      // What alerted is held back from the baseline until an operator allows it.
+      recorder?.flag(p.execId, alertId);
+      o.onFlag?.(p, kind);
+    },
+    suppress: {
+      anomaly: (p, program, score) => allowances.coversAnomaly(program, p.binary, score),
+      newProgram: (p, program) => allowances.coversProgram(program, p.binary),
+    },
     clock,
   });
   const registry = new Registry();
@@ -173,14 +237,18 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     trackedProcesses: () => tracker.size,
     queueDepth: () => detector.queued,
     outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+    ...(learning
+      ? {
+          learning: () => {
+            const l = learner as Learner;
+            return { state: l.state, version: l.version, progress: l.progress, baselineTraces: store.baselineStats().traces, trainings: l.trainings };
+          },
+        }
+      : {}),
   });
-  const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode, log: log.child({ module: 'classifier' }) });
-  const programs = model.card.programs;
   const detector = new Detector({
-    classifier,
+    model: await scoringModel(model, config, { log, timers, learning: learning && initial.version === undefined }),
     sink: alerter,
-    ...(programs === undefined ? {} : { profileOf: (p: ProcessInfo) => programs[programKey(p)] ?? 0 }),
-    explain: { threshold: alerter.threshold, names: tokenNames(model.mapping) },
     counters,
     log: log.child({ module: 'detector' }),
     batchSize: config.batchSize,
@@ -195,38 +263,70 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     sink: detector,
     counters,
     clock,
-    timers: systemTimers,
+    timers,
+    // Events are tokenized in the universal vocabulary; windows are put into the model's tokens.
+    tokenMap: tokenMap(Tokenizer.fromMapping(model.mapping)),
     // A recording replayed at full speed has no real time between its events: no idle flush.
     idleFlushMs: config.source === 'replay' && config.replaySpeed === 'max' ? 0 : config.idleFlush,
     onExec: (p) => newPrograms.exec(p),
     log: log.child({ module: 'tracker' }),
   });
+  const fixed = fixedModelDaemon({ node, clock, model: () => ({ name: model.card.name }), allowancesChanged: () => allowances.reload() });
+  let device: DeviceLearning | undefined;
+  if (models !== undefined) {
+    const switcher = new PipelineModels({ config, models, generic: () => loadModel({}, o.modelDefaults), detector, tracker, alerter, newPrograms, log, initial });
+    device = buildDeviceLearning({
+      config,
+      store,
+      models,
+      geometry,
+      switcher,
+      counters,
+      clock,
+      timers,
+      log,
+      onState: (state) => {
+        mqtt?.publishState(state);
+        log.info({ state: state.state, model: state.model, learning: state.learning }, 'daemon state');
+      },
+      onExternalChange: () => allowances.reload(),
+    });
+    learner = device.learner;
+    recorder = device.recorder;
+  }
   const parser = new Parser({
-    handler: tracker,
-    tokenizer: Tokenizer.fromMapping(model.mapping),
+    handler: recorder === undefined ? tracker : fanOut(tracker, recorder),
+    tokenizer: universalVocabulary().tokenizer,
     counters,
     log: log.child({ module: 'parser' }),
     clock,
   });
-  const source = o.source
-    ? o.source(parser)
-    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
+  const source = o.source ? o.source(parser) : createSource(config, { sink: parser, logger: log, counters, clock, timers, stdin: o.stdin, policyPath: shippedPolicy });
   let finished = false;
   source.done.then(
     () => (finished = true),
     () => undefined,
   );
+  const classifierHealth = (): ClassifierHealth => detector.current.classifier.health?.() ?? { engines: 0, dead: 0, restarts: 0 };
   const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
   const probes: HealthProbe[] = [
     sourceProbe,
-    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: () => classifier.health() }),
+    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: classifierHealth }),
     databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
   ];
+  if (device) probes.push(device.probe);
   if (mqtt) {
     probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
   }
   const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
   const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
+  const allowancesPart: Lifecycle = {
+    start: () => {
+      allowances.reload();
+      return Promise.resolve();
+    },
+    stop: () => Promise.resolve(),
+  };
   return new Pipeline({
     counters,
     model,
@@ -236,14 +336,17 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     detector,
     alerter,
     store,
+    allowances: allowancesPart,
     reporters,
     mqtt,
     retention,
     health,
     metrics,
     clock,
+    commands,
+    device,
     // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
-    sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifier.health()),
+    sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifierHealth()),
     log,
   });
 }

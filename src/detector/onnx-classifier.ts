@@ -4,7 +4,7 @@
 // with capped exponential backoff while the others carry on. Mode 'inline' runs on the calling
 // thread with `workers` intra-op threads (tools such as evaluation, and runtimes without
 // worker support). test/bench/classify.ts measures both.
-import type { Classifier } from '../core/types.js';
+import type { Classifier, ClassifierHealth } from '../core/types.js';
 import type { ModelCard } from '../core/model-card.js';
 import { Backoff } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
@@ -34,14 +34,6 @@ export interface OnnxClassifierOptions {
   log?: Logger;
 }
 
-/** How the worker threads fare, for /healthz and the systemd watchdog. */
-export interface ClassifierHealth {
-  /** Worker threads started again after they died. */
-  restarts: number;
-  /** Worker threads dead right now (waiting to be started again). */
-  dead: number;
-  engines: number;
-}
 
 /** Scores windows with an ONNX model; see the module comment for the two modes. */
 export class OnnxClassifier implements Classifier {

@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { freshnessProbe, type HealthProbe } from './probe.js';
 import type { Clock } from '../core/time.js';
+import type { ClassifierHealth } from '../core/types.js';
 
 /**
  * Ok while `value()` has changed within `maxIdleMs` (checked at probe time, so the hot path
@@ -39,15 +40,9 @@ export function progressProbe(o: {
   };
 }
 
-/** How the classifier's worker threads fare (OnnxClassifier.health()). */
-export interface WorkerHealth {
-  restarts: number;
-  dead: number;
-  engines: number;
-}
 
 /** The classifier is healthy while its last batch did not fail and it has a live worker thread. */
-export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number; workers?: () => WorkerHealth }): HealthProbe {
+export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number; workers?: () => ClassifierHealth }): HealthProbe {
   let lastFailed = o.failedBatches();
   let lastBatches = o.batches();
   let ok = true;

@@ -6,13 +6,17 @@
 //   drops, sends waiting for a PUBACK fail and their rows are sent again on the next
 //   connection (a message whose PUBACK was lost may arrive twice, with the same id).
 // - `<prefix>/<node>/stats`: counters every `statsIntervalMs`, QoS 0.
+// - `<prefix>/<node>/state`: the learning state (learning/training/detecting, the model in
+//   use), retained, on every change and on every connect.
+// - `<prefix>/<node>/cmd` in (QoS 1, subscribed on every connect) and `<prefix>/<node>/cmd/result`
+//   out: operators' commands and their results (the daemon decides what they do).
 // Reconnects with capped exponential backoff and jitter (mqtt.js's fixed period is off).
 // Nothing is published while disconnected (mqtt.js would queue it in memory).
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
 import { type Lifecycle } from '../core/types.js';
-import { brokerAuthOptions, brokerForLogs, encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind, type BrokerSettings } from '../core/mqtt.js';
+import { brokerAuthOptions, brokerForLogs, encodePayload, TOPIC_OPTIONS, topicFor, type BrokerSettings, type CommandResult, type MqttTopicPayloads, type StatePayload, type StatsPayload, type TopicKind } from '../core/mqtt.js';
 import type { Reporter, SendResult } from './reporter.js';
 import { topicSegment } from '../core/sanitize.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
@@ -36,6 +40,8 @@ export interface MqttReporterOptions extends BrokerSettings {
   stopTimeoutMs?: number;
   /** A send without PUBACK after this long is given up and retried (default 30 s). */
   ackTimeoutMs?: number;
+  /** Runs a command that came on `<prefix>/<node>/cmd`; its result goes to `cmd/result`. No subscription when absent. */
+  onCommand?: (payload: Buffer) => Promise<CommandResult>;
 }
 
 export { MqttConfigError } from '../core/mqtt.js';
@@ -53,6 +59,7 @@ export class MqttReporter implements Reporter, Lifecycle {
   private stopping = false;
   private startedAt = 0;
   private connects = 0;
+  private lastState: StatePayload | undefined;
 
   constructor(private readonly o: MqttReporterOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -162,8 +169,37 @@ export class MqttReporter implements Reporter, Lifecycle {
     this.backoff.reset();
     this.o.log.info({ broker: this.safeUrl(), connections: this.connects }, 'MQTT connected');
     this.publish('status', 'online').catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish MQTT status'));
+    if (this.lastState !== undefined) this.publishState(this.lastState);
+    if (this.o.onCommand !== undefined) this.listen(this.o.onCommand);
     if (this.o.stats && this.statsTimer === undefined) this.armStats();
     for (const cb of this.readyCallbacks) cb();
+  }
+
+  /** The daemon's state changed: retained on `state` now (when connected) and on every later connect. */
+  publishState(state: StatePayload): void {
+    this.lastState = state;
+    if (!this.connected) return;
+    this.publish('state', state).catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish the MQTT state'));
+  }
+
+  /** Subscribes to this node's command topic; each command's result is published on `cmd/result`. */
+  private listen(run: (payload: Buffer) => Promise<CommandResult>): void {
+    const client = this.client;
+    if (client === undefined) return;
+    const topic = this.topic('cmd');
+    client.on('message', (t, payload) => {
+      if (t !== topic) return;
+      run(payload).then(
+        (result) => {
+          this.o.log.info({ command: result.command, id: result.id, ok: result.ok }, 'command over MQTT');
+          return this.publish('cmd/result', result);
+        },
+        (e: unknown) => this.o.log.error({ err: e }, 'command failed'),
+      ).catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish a command result'));
+    });
+    client.subscribe(topic, { qos: TOPIC_OPTIONS.cmd.qos }, (err) => {
+      if (err) this.o.log.warn({ topic, reason: err.message }, 'cannot subscribe to the command topic');
+    });
   }
 
   private onClose(client: MqttClient): void {

@@ -33,6 +33,11 @@ export interface TrackerOptions {
   timers?: Timers;
   /** Told of every exec (new-program alerts). */
   onExec?: (process: ProcessInfo) => void;
+  /**
+   * Calls arrive in one vocabulary (the universal one) and windows leave in the model's: a
+   * window's tokens are `tokenMap[call]` (default: as they came).
+   */
+  tokenMap?: Int32Array;
 }
 
 type Ring = Uint16Array;
@@ -77,6 +82,7 @@ export class Tracker implements EventHandler, Lifecycle {
   private warnedWide = false;
   /** The process of the previous syscall (cleared when it is removed). */
   private last: Proc | undefined;
+  private tokenMap: Int32Array | undefined;
   /** Sweeps so far: a coarse clock the hot path can read for free. */
   private tick = 0;
   private sweepTimer: unknown;
@@ -92,6 +98,7 @@ export class Tracker implements EventHandler, Lifecycle {
     this.minWindow = opts.minWindow;
     this.maxProcesses = opts.maxProcesses;
     this.initialCapacity = Math.max(1, Math.min(opts.initialCapacity ?? 32, opts.window));
+    this.tokenMap = opts.tokenMap;
     this.sink = opts.sink;
     this.counters = opts.counters;
     this.clock = opts.clock;
@@ -213,7 +220,12 @@ export class Tracker implements EventHandler, Lifecycle {
     }
   }
 
-  /** Emits the last min(count, window) tokens, oldest first, as a fresh array. */
+  /** From now on, windows leave in the tokens `map` gives (a model swap); windows already cut keep theirs. */
+  setTokenMap(map: Int32Array | undefined): void {
+    this.tokenMap = map;
+  }
+
+  /** Emits the last min(count, window) tokens, oldest first, as a fresh array (in the model's tokens). */
   private emit(p: Proc, final: boolean): void {
     const w = this.window;
     const ring = p.ring;
@@ -227,6 +239,8 @@ export class Tracker implements EventHandler, Lifecycle {
       tokens.set(ring.subarray(start, w), 0);
       tokens.set(ring.subarray(0, start), w - start);
     }
+    const map = this.tokenMap;
+    if (map !== undefined) for (let i = 0; i < tokens.length; i++) tokens[i] = map[tokens[i]] ?? 1;
     const win: SyscallWindow = { process: p.info, tokens, seq: p.seq, final, at: this.clock.now() };
     p.seq++;
     p.since = 0;

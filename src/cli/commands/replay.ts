@@ -171,6 +171,8 @@ export const command: CommandModule = {
           config,
           log,
           stdin: ctx.stdin as Readable,
+          // A replayed recording is watched by the model given, never learned from.
+          learning: false,
           ...(caught === undefined
             ? {}
             : {

@@ -6,6 +6,7 @@ import { Worker, parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelError, type LoadedModel } from '../../model/folder.js';
 import { prepareOrt } from '../../runtime/ort.js';
+import { startWorker } from '../../runtime/worker.js';
 import { checkModelIo, ioInfo, type IoInfo, type ModelIo } from './io.js';
 import { loadOrt, openSession, runSession, type Ort, type RunRequest } from './session.js';
 
@@ -110,20 +111,10 @@ export async function serveClassifierWorker(): Promise<void> {
   post({ kind: 'ready', inputs: ioInfo(session.inputMetadata), outputs: ioInfo(session.outputMetadata) });
 }
 
-/**
- * Starts a worker thread on `url`, or on onnx-worker beside the classifier. From TypeScript
- * sources under Node (tsx), the worker loads tsx's hooks first: Node does not hand the
- * parent's loader hooks to a worker's entry module. Bun runs TypeScript itself.
- */
-function startWorker(init: WorkerInit, url: URL | string | undefined): Worker {
+/** Starts a worker thread on `url`, or on onnx-worker beside the classifier. */
+function startClassifierWorker(init: WorkerInit, url: URL | string | undefined): Worker {
   if (url !== undefined) return new Worker(url, { workerData: init });
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? '../onnx-worker.ts' : '../onnx-worker.js', import.meta.url);
-  if (fromSource && !('Bun' in globalThis)) {
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-    return new Worker(boot, { eval: true, workerData: init });
-  }
-  return new Worker(entry, { workerData: init });
+  return startWorker(new URL(import.meta.url.endsWith('.ts') ? '../onnx-worker.ts' : '../onnx-worker.js', import.meta.url), init);
 }
 
 /** One worker thread holding one session. */
@@ -169,7 +160,7 @@ export class WorkerEngine implements Engine {
     // A worker's process.env is a copy; the native library reads the real environment,
     // so telemetry is switched off here, in the main thread, before any worker loads it.
     prepareOrt();
-    const worker = startWorker(init, url);
+    const worker = startClassifierWorker(init, url);
     const first = await new Promise<FromWorker>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
