@@ -107,8 +107,13 @@ export class Pipeline implements Lifecycle {
     return this.group.start();
   }
 
-  stop(): Promise<void> {
-    return this.group.stop();
+  /**
+   * Stops what started, in reverse; then closes the classifier even when the detector never
+   * started (a failed start must not leave its worker threads keeping the process alive).
+   */
+  async stop(): Promise<void> {
+    await this.group.stop();
+    await this.detector.stop();
   }
 
   /**
@@ -138,7 +143,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const geometry = resolveGeometry(config, model.card);
   log.info({ model: model.card.name, files: model.files, ...geometry, threshold: config.threshold ?? model.card.threshold }, 'model loaded');
 
-  const store = new SqliteStore({ path: config.dbPath, clock });
+  const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: log.child({ module: 'store' }) });
   const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log });
   const alerter = new Alerter({
     store,
@@ -153,77 +158,84 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     onQueued: () => reporters.wake(),
     clock,
   });
-  const registry = new Registry();
-  // Gauges are read at scrape time, after every stage below exists.
-  const metrics = createMetrics({
-    registry,
-    counters,
-    node: config.nodeName,
-    trackedProcesses: () => tracker.size,
-    queueDepth: () => detector.queued,
-    outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
-  });
   const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode });
-  const detector = new Detector({
-    classifier,
-    sink: alerter,
-    counters,
-    log: log.child({ module: 'detector' }),
-    batchSize: config.batchSize,
-    queueMax: config.queueMax,
-    drainTimeoutMs: config.drainTimeout,
-    onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
-  });
-  const tracker = new Tracker({
-    ...geometry,
-    maxProcesses: config.maxProcesses,
-    sink: detector,
-    counters,
-    clock,
-    log: log.child({ module: 'tracker' }),
-  });
-  const parser = new Parser({
-    handler: tracker,
-    tokenizer: Tokenizer.fromMapping(model.mapping),
-    counters,
-    log: log.child({ module: 'parser' }),
-    clock,
-  });
-  const source = o.source
-    ? o.source(parser)
-    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
-  let finished = false;
-  source.done.then(
-    () => (finished = true),
-    () => undefined,
-  );
-  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
-  const probes: HealthProbe[] = [
-    sourceProbe,
-    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
-    databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
-  ];
-  if (mqtt) {
-    probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+  try {
+    const registry = new Registry();
+    // Gauges are read at scrape time, after every stage below exists.
+    const metrics = createMetrics({
+      registry,
+      counters,
+      node: config.nodeName,
+      trackedProcesses: () => tracker.size,
+      queueDepth: () => detector.queued,
+      outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+    });
+    const detector = new Detector({
+      classifier,
+      sink: alerter,
+      counters,
+      log: log.child({ module: 'detector' }),
+      batchSize: config.batchSize,
+      queueMax: config.queueMax,
+      drainTimeoutMs: config.drainTimeout,
+      onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
+    });
+    const tracker = new Tracker({
+      ...geometry,
+      maxProcesses: config.maxProcesses,
+      sink: detector,
+      counters,
+      clock,
+      // The tracker and the parser name their module themselves.
+      log,
+    });
+    const parser = new Parser({
+      handler: tracker,
+      tokenizer: Tokenizer.fromMapping(model.mapping),
+      counters,
+      log,
+      clock,
+    });
+    const source = o.source
+      ? o.source(parser)
+      : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
+    let finished = false;
+    source.done.then(
+      () => (finished = true),
+      () => undefined,
+    );
+    const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
+    const probes: HealthProbe[] = [
+      sourceProbe,
+      modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
+      databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
+    ];
+    if (mqtt) {
+      probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+    }
+    const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
+    const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
+    return new Pipeline({
+      counters,
+      model,
+      geometry,
+      source,
+      tracker,
+      detector,
+      alerter,
+      store,
+      reporters,
+      mqtt,
+      retention,
+      health,
+      metrics,
+      clock,
+      sourceAlive: () => !sourceProbe.stalled(),
+      log,
+    });
+  } catch (e) {
+    // Nothing else holds the classifier yet: close its worker threads, or they keep the process alive.
+    await classifier.close().catch(() => undefined);
+    throw e;
   }
-  const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
-  const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
-  return new Pipeline({
-    counters,
-    model,
-    geometry,
-    source,
-    tracker,
-    detector,
-    alerter,
-    store,
-    reporters,
-    mqtt,
-    retention,
-    health,
-    metrics,
-    clock,
-    sourceAlive: () => !sourceProbe.stalled(),
-    log,
-  });
 }

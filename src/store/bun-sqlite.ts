@@ -24,8 +24,13 @@ export async function openBunSqlite(path: string): Promise<SqlDriver> {
     exec: (sql) => db.exec(sql),
     transaction: (fn) => db.transaction(fn).immediate(),
     pragma(name) {
-      const row = db.prepare(`PRAGMA ${name}`).get();
-      return row ? (Object.values(row)[0] ?? null) : null;
+      const stmt = db.prepare(`PRAGMA ${name}`);
+      try {
+        const row = stmt.get();
+        return row ? (Object.values(row)[0] ?? null) : null;
+      } finally {
+        stmt.finalize?.();
+      }
     },
     close: () => db.close(),
   });

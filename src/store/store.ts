@@ -7,8 +7,9 @@ import { systemClock, type Clock } from '../core/time.js';
 import type { Lifecycle, ProcessInfo } from '../core/types.js';
 
 import type { DriverOpener, SqlDriver, SqlRow } from './driver.js';
-import { migrate } from './migrations.js';
-import { openDatabaseFile, runtimeOpener } from './open.js';
+import { migrate, MIGRATIONS } from './migrations.js';
+import { isUnusableDatabase, openDatabaseFile, runtimeOpener, setAsideDatabase, UnusableDatabaseError } from './open.js';
+import type { Logger } from '../core/logger.js';
 
 export interface BaselineStats {
   traces: number;
@@ -48,7 +49,21 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a writer waits for another process's lock. */
   busyTimeoutMs?: number;
+  /**
+   * A file that is not a usable Argos database (damaged, not SQLite, another application's)
+   * is renamed aside with a timestamp and a fresh one created, instead of failing the start.
+   * For the daemon; tools that only read leave the file alone.
+   */
+  setAsideUnusable?: boolean;
+  /** Where setting a file aside is reported. */
+  log?: Logger;
 }
+
+/** `PRAGMA application_id` of Argos databases ("Argo"). */
+export const APPLICATION_ID = 0x4172676f;
+
+/** Tables every Argos schema has. */
+const OWN_TABLES = ['alerts', 'outbox', 'processes'];
 
 const STATE_PENDING = 0;
 const STATE_DELIVERED = 1;
@@ -65,26 +80,66 @@ export class SqliteStore implements Store, Lifecycle {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Opens (creating it 0600 if needed) and migrates the database. */
+  /**
+   * Opens (creating it 0600 if needed), checks and migrates the database. An unusable file
+   * is set aside and replaced by a fresh one when `setAsideUnusable` is on.
+   */
   async start(): Promise<void> {
     if (this.dbOrNull) return;
-    const db = await openDatabaseFile(this.options.path, this.options.opener ?? runtimeOpener);
+    const { path } = this.options;
+    const opener = this.options.opener ?? runtimeOpener;
+    let db = await openDatabaseFile(path, opener);
     try {
-      // Must be chosen before anything is written (WAL mode writes the header): lets
-      // retention give space back to the file system.
-      if (Number(db.pragma('user_version')) === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
-      db.exec('PRAGMA journal_mode = WAL');
-      // FULL: a committed alert survives power loss, not only a crash. Writes are rare
-      // (alerts are throttled, processes and baseline are batched).
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA foreign_keys = ON');
-      migrate(db);
+      this.prepare(db);
     } catch (e) {
       db.close();
-      throw e;
+      if (!isUnusableDatabase(e)) throw e;
+      if (!this.options.setAsideUnusable || path === ':memory:') throw e instanceof UnusableDatabaseError ? e : new UnusableDatabaseError(path, (e as Error).message);
+      const movedTo = setAsideDatabase(path, this.clock.now());
+      this.options.log?.error(
+        { path, movedTo, reason: e instanceof UnusableDatabaseError ? e.reason : (e as Error).message },
+        'the database file is damaged or not an Argos database: moved it aside (kept, not deleted) and started a fresh one',
+      );
+      db = await openDatabaseFile(path, opener);
+      try {
+        this.prepare(db);
+      } catch (e2) {
+        db.close();
+        throw e2;
+      }
     }
     this.dbOrNull = db;
+  }
+
+  /** Checks that `db` is an Argos database (or empty), sets it up and migrates it. */
+  private prepare(db: SqlDriver): void {
+    const path = this.options.path;
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
+    const version = Number(db.pragma('user_version'));
+    const appId = Number(db.pragma('application_id'));
+    if (appId !== 0 && appId !== APPLICATION_ID) throw new UnusableDatabaseError(path, `another application's database (application_id ${appId})`);
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all()
+      .map((r) => String(r.name));
+    if (version === 0 && tables.length > 0) throw new UnusableDatabaseError(path, `not an Argos database (its tables: ${tables.slice(0, 5).join(', ')})`);
+    if (version > 0 && version <= MIGRATIONS.length && !OWN_TABLES.every((t) => tables.includes(t))) {
+      throw new UnusableDatabaseError(path, `not an Argos database (schema ${version} without the tables ${OWN_TABLES.join(', ')})`);
+    }
+    const check = String(db.pragma('quick_check'));
+    if (check !== 'ok') throw new UnusableDatabaseError(path, `damaged: ${check}`);
+    // Must be chosen before anything is written (WAL mode writes the header): lets
+    // retention give space back to the file system.
+    if (version === 0) {
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    }
+    db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a committed alert survives power loss, not only a crash. Writes are rare
+    // (alerts are throttled, processes and baseline are batched).
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
   }
 
   async stop(): Promise<void> {
