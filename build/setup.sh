@@ -22,6 +22,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian enables (and on a booted system starts) the broker's service when it installs the
+  # package. The tests start brokers of their own: leave the system's broker off, as it was.
+  if [[ " ${missing[*]} " == *" mosquitto "* ]]; then
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl stop mosquitto.service >/dev/null 2>&1 || true
+      systemctl disable mosquitto.service >/dev/null 2>&1 || true
+    fi
+    if command -v service >/dev/null 2>&1; then service mosquitto stop >/dev/null 2>&1 || true; fi
+  fi
 fi
 
 stamp=node_modules/.argos-setup

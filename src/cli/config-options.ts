@@ -4,6 +4,7 @@ import { join, isAbsolute } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
 import type { CliContext } from './context.js';
+import { redactUrlCredentials } from '../core/sanitize.js';
 
 export interface CommonFlags {
   envFile?: string;
@@ -28,9 +29,10 @@ export function configFor(ctx: CliContext, flags: CommonFlags, overrides: Partia
 
 const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken'];
 
-/** The configuration with secrets replaced, for printing and logging. */
+/** The configuration with secrets replaced (also credentials inside URLs), for printing and logging. */
 export function redactConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'string') out[k] = redactUrlCredentials(v);
   for (const k of SECRET_KEYS) if (out[k] !== undefined) out[k] = '[redacted]';
   return out;
 }

@@ -22,3 +22,25 @@ export function topicSegment(s: string): string {
   const clean = s.replace(/[/+#\s\u0000-\u001f\u007f-\u009f]/g, '_').slice(0, MAX_TOPIC_SEGMENT);
   return clean === '' ? 'unknown' : clean;
 }
+
+/** `scheme://user:password@`: the password part. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:"]*):([^\s/@"]*)@/gi;
+/** Query parameters that carry credentials (`?token=…`, `&auth=…`). */
+const URL_SECRET_PARAM = /([?&](?:token|auth|access_token|password|passwd|secret|api_?key|key)=)[^&\s#"]*/gi;
+
+/** `s` with the credentials of every URL in it replaced by `[redacted]` (user names stay). */
+export function redactUrlCredentials(s: string): string {
+  if (!s.includes('://')) return s;
+  return s.replace(URL_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:[redacted]@`).replace(URL_SECRET_PARAM, '$1[redacted]');
+}
+
+/**
+ * Characters JSON leaves as they are that a terminal may still act on (C1 controls, DEL,
+ * bidirectional overrides) become `\uXXXX` escapes: in a JSON text the escape means the same
+ * character, so the line stays valid JSON with the same values.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function escapeJsonForTerminal(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -204,7 +204,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       () => (finished = true),
       () => undefined,
     );
-    const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
+    const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events + counters.malformed, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
     const probes: HealthProbe[] = [
       sourceProbe,
       modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),

@@ -431,6 +431,9 @@ export class Parser implements LineSink {
   }
 
   private malformed(reason: string, line: string): void {
+    // Every line was counted as an event on entry (one increment on the hot path); a line
+    // that is not an event moves to `malformed`.
+    this.counters.events--;
     this.counters.malformed++;
     this.badLines.warn({ reason, length: line.length, start: line.slice(0, 160) }, 'skipped a bad event line');
   }

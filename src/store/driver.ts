@@ -27,8 +27,13 @@ export interface SqlDriver {
   close(): void;
 }
 
+export interface OpenOptions {
+  /** Read only: nothing is written to the file, and a missing file is an error. */
+  readonly?: boolean;
+}
+
 /** Opens a database file (which must already exist or be creatable). */
-export type DriverOpener = (path: string) => Promise<SqlDriver>;
+export type DriverOpener = (path: string, options?: OpenOptions) => Promise<SqlDriver>;
 
 /** What both libraries' statements offer (bun:sqlite's `get` returns null for no row). */
 export interface NativeStatement {

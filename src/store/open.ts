@@ -13,13 +13,13 @@ export function isBun(): boolean {
 }
 
 /** The driver for this runtime, imported on demand so neither runtime loads the other's. */
-export const runtimeOpener: DriverOpener = async (path) => {
+export const runtimeOpener: DriverOpener = async (path, options) => {
   if (isBun()) {
     const { openBunSqlite } = await import('./bun-sqlite.js');
-    return openBunSqlite(path);
+    return openBunSqlite(path, options);
   }
   const { openBetterSqlite3 } = await import('./better-sqlite3.js');
-  return openBetterSqlite3(path);
+  return openBetterSqlite3(path, options);
 };
 
 /** Readable message for a database that cannot be created or opened. */
@@ -35,9 +35,19 @@ export class StoreOpenError extends Error {
   }
 }
 
-/** Creates the parent directory and the file (0600, or tightened to 0600), then opens it. */
-export async function openDatabaseFile(path: string, opener: DriverOpener = runtimeOpener): Promise<SqlDriver> {
+/**
+ * Creates the parent directory and the file (0600, or tightened to 0600), then opens it.
+ * `readonly`: opens an existing file without writing anything (a missing one is an error).
+ */
+export async function openDatabaseFile(path: string, opener: DriverOpener = runtimeOpener, readonly = false): Promise<SqlDriver> {
   if (path === ':memory:') return opener(path);
+  if (readonly) {
+    try {
+      return await opener(path, { readonly: true });
+    } catch (e) {
+      throw new StoreOpenError(path, e);
+    }
+  }
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
     closeSync(openSync(path, 'a', DB_FILE_MODE));

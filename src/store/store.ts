@@ -55,6 +55,8 @@ export interface SqliteStoreOptions {
    * For the daemon; tools that only read leave the file alone.
    */
   setAsideUnusable?: boolean;
+  /** Opens an existing database without writing anything to it (no migration): for tools that only look. */
+  readonly?: boolean;
   /** Where setting a file aside is reported. */
   log?: Logger;
 }
@@ -88,13 +90,14 @@ export class SqliteStore implements Store, Lifecycle {
     if (this.dbOrNull) return;
     const { path } = this.options;
     const opener = this.options.opener ?? runtimeOpener;
-    let db = await openDatabaseFile(path, opener);
+    const readonly = this.options.readonly === true;
+    let db = await openDatabaseFile(path, opener, readonly);
     try {
       this.prepare(db);
     } catch (e) {
       db.close();
       if (!isUnusableDatabase(e)) throw e;
-      if (!this.options.setAsideUnusable || path === ':memory:') throw e instanceof UnusableDatabaseError ? e : new UnusableDatabaseError(path, (e as Error).message);
+      if (!this.options.setAsideUnusable || readonly || path === ':memory:') throw e instanceof UnusableDatabaseError ? e : new UnusableDatabaseError(path, (e as Error).message);
       const movedTo = setAsideDatabase(path, this.clock.now());
       this.options.log?.error(
         { path, movedTo, reason: e instanceof UnusableDatabaseError ? e.reason : (e as Error).message },
@@ -128,6 +131,11 @@ export class SqliteStore implements Store, Lifecycle {
     }
     const check = String(db.pragma('quick_check'));
     if (check !== 'ok') throw new UnusableDatabaseError(path, `damaged: ${check}`);
+    if (this.options.readonly === true) {
+      if (version === 0) throw new UnusableDatabaseError(path, 'empty: the daemon has not written it yet');
+      if (version > MIGRATIONS.length) migrate(db); // throws: written by a newer Argos
+      return;
+    }
     // Must be chosen before anything is written (WAL mode writes the header): lets
     // retention give space back to the file system.
     if (version === 0) {

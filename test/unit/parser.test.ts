@@ -181,6 +181,7 @@ void test('bad lines are counted as malformed and never throw', () => {
     const { parser, events, counters } = setup();
     parser.line(line);
     assert.equal(counters.malformed, 1, `malformed: ${JSON.stringify(line.slice(0, 40) + " … " + line.slice(-190, -120))}`);
+    assert.equal(counters.events, 0, 'a line that is not an event is not counted as one');
     assert.deepEqual(events, []);
   }
 });

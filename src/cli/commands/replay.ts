@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, type CommonFlags } from '../config-options.js';
-import { UsageError } from '../errors.js';
+import { EXIT_USAGE, UsageError } from '../errors.js';
+import { safeText } from '../../core/sanitize.js';
 import { buildPipeline, type Pipeline } from '../../daemon/index.js';
 import { createLogger } from '../../core/logger.js';
 import { createReplaySource } from '../../sources/replay.js';
@@ -24,6 +25,7 @@ interface ReplayFlags extends CommonFlags {
   json?: boolean;
   speed: string;
   db?: string;
+  model?: string;
 }
 
 /** The summary `--json` prints as its last line. */
@@ -34,10 +36,12 @@ export interface ReplaySummary {
   processes: number;
   windows: number;
   alerts: number;
+  /** Messages (one per alert and reporter) still not acknowledged when the replay ended. */
+  undelivered: number;
   seconds: number;
 }
 
-export function summarise(p: Pipeline, seconds: number): ReplaySummary {
+export function summarise(p: Pipeline, seconds: number, undelivered: number): ReplaySummary {
   const c = p.counters;
   return {
     events: c.events,
@@ -46,11 +50,12 @@ export function summarise(p: Pipeline, seconds: number): ReplaySummary {
     processes: c.processes,
     windows: c.windows,
     alerts: c.alerts,
+    undelivered,
     seconds: Math.round(seconds * 1000) / 1000,
   };
 }
 
-function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts: readonly Alert[], delivered: boolean): void {
+function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts: readonly Alert[], keptIn: string | undefined): void {
   const out = (s = '') => ctx.stdout.write(`${s}\n`);
   const card = p.model.card;
   out(`model ${card.name}: window ${p.geometry.window}, delta ${p.geometry.delta}, threshold ${p.alerter.threshold}`);
@@ -59,9 +64,9 @@ function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts
   } else {
     out(`${alerts.length} alert${alerts.length === 1 ? '' : 's'}:`);
     for (const a of [...alerts].reverse()) {
-      const pod = a.pod ? ` pod ${a.pod.namespace}/${a.pod.name}` : '';
+      const pod = a.pod ? ` pod ${safeText(`${a.pod.namespace}/${a.pod.name}`, 120)}` : '';
       const repeats = a.count > 1 ? ` (x${a.count})` : '';
-      out(`  ${a.kind === 'anomaly' ? `score ${a.score.toFixed(3)}` : 'new program'}  pid ${String(a.process.pid).padEnd(7)} ${a.process.binary}${pod}${repeats}`);
+      out(`  ${a.kind === 'anomaly' ? `score ${a.score.toFixed(3)}` : 'new program'}  pid ${String(a.process.pid).padEnd(7)} ${safeText(a.process.binary, 200)}${pod}${repeats}`);
     }
   }
   out();
@@ -69,7 +74,14 @@ function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts
     `${summary.events} events (${summary.malformed} malformed), ${summary.syscalls} syscalls, ` +
       `${summary.processes} processes, ${summary.windows} windows, ${summary.alerts} alerts in ${summary.seconds.toFixed(2)} s`,
   );
-  if (!delivered) out('some alerts were not delivered before the drain timeout; they stay in the outbox of the database');
+  if (summary.undelivered > 0) {
+    const n = `${summary.undelivered} message${summary.undelivered === 1 ? '' : 's'}`;
+    out(
+      keptIn === undefined
+        ? `${n} not delivered before the drain timeout (ARGOS_DRAIN_TIMEOUT) are lost with the temporary database; replay with --db FILE to keep them`
+        : `${n} not delivered before the drain timeout (ARGOS_DRAIN_TIMEOUT) stay in the outbox of ${keptIn}; a daemon with ARGOS_DB_PATH=${keptIn} delivers them`,
+    );
+  }
 }
 
 export const command: CommandModule = {
@@ -82,6 +94,7 @@ export const command: CommandModule = {
         .option('--demo', `replay the bundled recording (${DEMO_RECORDING})`)
         .option('--json', 'print one summary object as the last line: events, malformed, syscalls, processes, windows, alerts, seconds')
         .option('--speed <speed>', 'max, recorded, or a factor of the recorded pace such as 10', 'max')
+        .option('--model <dir>', 'model folder (ARGOS_MODEL_DIR; default: the bundled one)')
         .option('--db <path>', 'keep alerts in this database (default: a temporary one, removed afterwards)'),
     ).action(async (file: string | undefined, flags: ReplayFlags) => {
       if (flags.demo && file !== undefined) throw new UsageError('give either a FILE or --demo, not both');
@@ -96,6 +109,7 @@ export const command: CommandModule = {
       const tmp = flags.db === undefined ? mkdtempSync(join(tmpdir(), 'argos-replay-')) : undefined;
       try {
         const config = configFor(ctx, flags, {
+          modelDir: flags.model,
           dbPath: flags.db ?? join(tmp as string, 'replay.db'),
           // A replay prints its own results; the log says only what went wrong.
           logLevel: flags.logLevel ?? ctx.env.ARGOS_LOG_LEVEL ?? 'error',
@@ -118,7 +132,7 @@ export const command: CommandModule = {
             }),
         });
         const started = process.hrtime.bigint();
-        let delivered = true;
+        let undelivered = 0;
         let alerts: Alert[] = [];
         const code = await supervise({
           log,
@@ -128,17 +142,26 @@ export const command: CommandModule = {
           work: async () => {
             await pipeline.start();
             await pipeline.source.done;
-            delivered = await pipeline.drain(config.drainTimeout);
+            await pipeline.drain(config.drainTimeout);
+            undelivered = pipeline.store.outboxDepth();
             if (!flags.json) alerts = pipeline.store.listAlerts(0, 1000);
           },
         });
         if (code !== undefined) process.exitCode = code;
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const summary = summarise(pipeline, seconds);
+        const summary = summarise(pipeline, seconds, undelivered);
         if (flags.json) {
           ctx.stdout.write(`${JSON.stringify(summary)}\n`);
         } else {
-          printHuman(ctx, pipeline, summary, alerts, delivered);
+          printHuman(ctx, pipeline, summary, alerts, flags.db);
+        }
+        if (code === undefined && summary.events === 0) {
+          const what = flags.demo ? 'the demo recording' : file === '-' ? 'standard input' : file;
+          ctx.stderr.write(
+            `argos: no line of ${what} was a Tetragon event (${summary.malformed} malformed line${summary.malformed === 1 ? '' : 's'}); ` +
+              'give a Tetragon JSON export or a recording (one JSON event a line, plain or .gz)\n',
+          );
+          process.exitCode = EXIT_USAGE;
         }
       } finally {
         if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
