@@ -36,7 +36,7 @@ fi
 stamp=node_modules/.argos-setup
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing npm packages (builds better-sqlite3; about a minute)" >&2
+  echo "setup: installing npm packages (builds better-sqlite3; about two minutes)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
