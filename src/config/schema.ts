@@ -109,7 +109,7 @@ const shape = {
   mqttKey: optionalString,
   mqttStatsInterval: duration.default(60_000),
   ntfyServer: httpUrl.default('https://ntfy.sh'),
-  ntfyTopic: optionalString,
+  ntfyTopic: optionalString.refine((s) => s === undefined || /^[-_A-Za-z0-9]{1,64}$/.test(s), 'must be 1 to 64 letters, digits, - or _ (what ntfy accepts as a topic)'),
   ntfyToken: optionalString,
   httpAddress: listenAddress.default('127.0.0.1:9464'),
   logLevel: logLevel.default('info'),

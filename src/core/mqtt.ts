@@ -2,7 +2,7 @@
 // published. `<prefix>/<node>/<kind>`; the hub reads what nodes publish and writes `cmd`.
 import type { Alert } from './alert.js';
 import { z } from 'zod';
-import { topicSegment } from './sanitize.js';
+import { escapeJsonForTerminal, topicSegment } from './sanitize.js';
 
 /** Counters published periodically. */
 export interface StatsPayload {
@@ -124,5 +124,5 @@ export function topicFor(prefix: string, node: string, kind: TopicKind): string 
 }
 
 export function encodePayload<K extends TopicKind>(kind: K, payload: MqttTopicPayloads[K]): string {
-  return kind === 'status' ? String(payload) : JSON.stringify(payload);
+  return kind === 'status' ? String(payload) : escapeJsonForTerminal(JSON.stringify(payload));
 }

@@ -21,6 +21,7 @@ import { Tokenizer, NOT_A_SYSCALL, UNKNOWN_TOKEN, syscallName } from '../../src/
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ProcessInfo } from '../../src/core/types.js';
+import { hasDuplicateKeys } from '../helpers/json-keys.js';
 
 const SEED = process.env.ARGOS_FUZZ_SEED === 'random' ? Date.now() : Number(process.env.ARGOS_FUZZ_SEED ?? 20261129);
 const SCALE = Number(process.env.ARGOS_FUZZ_RUNS ?? 1);
@@ -103,41 +104,8 @@ function oracle(text: string): Outcome | undefined {
   }
 }
 
-/**
- * True when some object of the (valid) JSON text has a key twice. JSON.parse keeps the last
- * value, the fast path reads the first; Tetragon's encoder never repeats a key, and the parser
- * documents this as outside its contract.
- */
-function hasDuplicateKeys(text: string): boolean {
-  const stack: (Set<string> | null)[] = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        const keys = stack[stack.length - 1] as Set<string>;
-        if (keys.has(key)) return true;
-        keys.add(key);
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === '{') {
-      stack.push(new Set());
-      expectKey = true;
-    } else if (c === '[') {
-      stack.push(null);
-    } else if (c === '}' || c === ']') {
-      stack.pop();
-    } else if (c === ',') {
-      expectKey = stack[stack.length - 1] instanceof Set;
-    }
-  }
-  return false;
-}
-
+// Keys written twice: JSON.parse keeps the last value, the fast path reads the first;
+// Tetragon's encoder never repeats a key, and the parser documents this as outside its contract.
 const MALFORMED: Outcome['counts'] = { events: 0, malformed: 1, ignored: 0, syscalls: 0, unknownSyscalls: 0 };
 
 export const stats = { lines: 0, validJson: 0, events: 0, malformed: 0, acceptedDespiteDamage: 0, duplicateKeys: 0 };
