@@ -47,6 +47,7 @@ export interface AlerterOptions {
 
 interface OpenAlert {
   alert: AnomalyAlert;
+  /** Monotonic time it was raised: the fold window is a duration, immune to clock changes. */
   openedAt: number;
   /** Count last queued for the reporters. */
   sentCount: number;
@@ -109,7 +110,8 @@ export class Alerter implements VerdictSink, Lifecycle {
     this.o.counters.anomalies++;
     const key = throttleKey(v.window.process);
     const current = this.open.get(key);
-    if (current && now < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
+    const mono = this.clock.monotonic();
+    if (current && mono < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
       const a = current.alert;
       a.count++;
       a.score = Math.max(a.score, v.score);
@@ -123,7 +125,7 @@ export class Alerter implements VerdictSink, Lifecycle {
       const alert = this.makeAlert(v, now);
       this.flushProcesses();
       this.o.store.saveAlert(alert, this.o.reporters);
-      this.open.set(key, { alert, openedAt: now, sentCount: 1, storedCount: 1 });
+      this.open.set(key, { alert, openedAt: mono, sentCount: 1, storedCount: 1 });
       this.o.counters.alerts++;
       this.o.log.warn({ alert: alert.id, binary: alert.process.binary, pid: alert.process.pid, score: alert.score }, 'anomalous process');
       this.o.onQueued?.(alert);
@@ -132,7 +134,7 @@ export class Alerter implements VerdictSink, Lifecycle {
 
   /** Writes folded counts and processes, closes fold windows that ended. Runs on a timer. */
   sweep(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.guard('sweep', () => {
       for (const [key, a] of this.open) {
         if (now >= a.openedAt + this.o.throttleWindowMs) {

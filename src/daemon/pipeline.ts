@@ -214,7 +214,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
     }
     const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
-    const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
+    const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot(), clock });
     return new Pipeline({
       counters,
       model,

@@ -92,7 +92,7 @@ export class MqttReporter implements Reporter, Lifecycle {
   async start(): Promise<void> {
     if (this.client) return;
     this.stopping = false;
-    this.startedAt = this.clock.now();
+    this.startedAt = this.clock.monotonic();
     this.options = this.clientOptions();
     this.connect();
   }
@@ -204,7 +204,7 @@ export class MqttReporter implements Reporter, Lifecycle {
       if (this.stopping) return;
       if (this.connected && this.o.stats) {
         const now = this.clock.now();
-        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((now - this.startedAt) / 1000), ...this.o.stats() };
+        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((this.clock.monotonic() - this.startedAt) / 1000), ...this.o.stats() };
         this.publish('stats', payload).catch(() => undefined);
       }
       this.armStats();

@@ -34,7 +34,8 @@ export interface Store extends AlertStore, OutboxStore, BaselineStore {
   listAlerts(sinceMs: number, limit: number): Alert[];
   getAlert(id: string): Alert | undefined;
   saveCounters(snapshot: Record<string, number>): void;
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult;
+  /** `now`: the wall time ages are measured from (default the clock's). */
+  retention(maxAgeMs: number, maxBytes: number, now?: number): RetentionResult;
   /** Bytes used by live pages (the file may be larger until space is reclaimed). */
   usedBytes(): number;
   iterateBaseline(): IterableIterator<BaselineTrace>;
@@ -306,9 +307,9 @@ export class SqliteStore implements Store, Lifecycle {
    * outbox rows go first, then the oldest alerts (even undelivered: the disk is the hard
    * limit), then processes, counters and baseline traces.
    */
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult {
+  retention(maxAgeMs: number, maxBytes: number, now = this.clock.now()): RetentionResult {
     const db = this.db;
-    const cutoff = this.clock.now() - maxAgeMs;
+    const cutoff = now - maxAgeMs;
     const res: RetentionResult = { alerts: 0, processes: 0, outbox: 0, baseline: 0, counters: 0 };
     db.transaction(() => {
       res.outbox += db.prepare('DELETE FROM outbox WHERE state <> 0 AND settled < ?').run(cutoff).changes;

@@ -158,7 +158,7 @@ void test('retention runs at start and then on its interval', async () => {
   const time = new FakeTime();
   const store = new SqliteStore({ path: ':memory:', clock: time });
   await store.start();
-  const task = new RetentionTask({ store, maxAgeMs: 100_000, maxBytes: Number.MAX_SAFE_INTEGER, log: silentLogger(), intervalMs: 60_000, timers: time });
+  const task = new RetentionTask({ store, maxAgeMs: 100_000, maxBytes: Number.MAX_SAFE_INTEGER, log: silentLogger(), intervalMs: 60_000, timers: time, clock: time });
   store.saveAlert(makeAlert(1, time.now() - 200_000), []);
   await task.start();
   assert.equal(store.listAlerts(0, 10).length, 0, 'removed at start');
