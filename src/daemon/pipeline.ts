@@ -15,6 +15,7 @@ import { OnnxClassifier } from '../detector/onnx-classifier.js';
 import { Alerter } from '../alerter/alerter.js';
 import { SqliteStore } from '../store/store.js';
 import { RetentionTask } from '../store/retention.js';
+import { BufferedAlertStore } from '../store/buffered-alerts.js';
 import { Parser } from '../parser/index.js';
 import { Tokenizer } from '../syscalls/index.js';
 import { Tracker } from '../tracker/index.js';
@@ -24,7 +25,7 @@ import type { MqttReporter } from '../reporters/mqtt.js';
 import { createMetrics, type ArgosMetrics } from '../health/metrics.js';
 import { HealthServer } from '../health/server.js';
 import type { HealthProbe } from '../health/probe.js';
-import { databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
+import { alertStorageProbe, databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
 import { createSource } from './sources.js';
 import { buildReporting } from './reporting.js';
 import { resolveGeometry, type Geometry } from './geometry.js';
@@ -52,6 +53,8 @@ export interface PipelineParts {
   detector: Detector;
   alerter: Alerter;
   store: SqliteStore;
+  /** What the alerter writes through: keeps alerts in memory while the database refuses writes. */
+  alertBuffer: BufferedAlertStore;
   reporters: Reporting;
   /** The MQTT reporter, when ARGOS_MQTT_URL is set. */
   mqtt: MqttReporter | undefined;
@@ -74,6 +77,7 @@ export class Pipeline implements Lifecycle {
   readonly detector: Detector;
   readonly alerter: Alerter;
   readonly store: SqliteStore;
+  readonly alertBuffer: BufferedAlertStore;
   readonly reporters: Reporting;
   readonly mqtt: MqttReporter | undefined;
   readonly health: HealthServer;
@@ -89,9 +93,11 @@ export class Pipeline implements Lifecycle {
     this.mqtt = p.mqtt;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
+    this.alertBuffer = p.alertBuffer;
     this.group = new LifecycleGroup(
       [
         { name: 'store', part: p.store },
+        { name: 'alert buffer', part: p.alertBuffer },
         { name: 'retention', part: p.retention },
         { name: 'reporters', part: p.reporters },
         { name: 'alerter', part: p.alerter },
@@ -145,8 +151,9 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
 
   const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: log.child({ module: 'store' }) });
   const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log });
+  const alertBuffer = new BufferedAlertStore({ inner: store, log: log.child({ module: 'store' }), onStored: () => reporters.wake() });
   const alerter = new Alerter({
-    store,
+    store: alertBuffer,
     reporters: reporters.names,
     node: config.nodeName ?? 'unknown',
     model: { name: model.card.name, threshold: model.card.threshold },
@@ -169,6 +176,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       trackedProcesses: () => tracker.size,
       queueDepth: () => detector.queued,
       outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+      alertBuffer: () => alertBuffer.status(),
     });
     const detector = new Detector({
       classifier,
@@ -209,6 +217,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       sourceProbe,
       modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
       databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
+      alertStorageProbe({ status: () => alertBuffer.status() }),
     ];
     if (mqtt) {
       probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
@@ -224,6 +233,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       detector,
       alerter,
       store,
+      alertBuffer,
       reporters,
       mqtt,
       retention,
