@@ -155,13 +155,17 @@ export const command: CommandModule = {
         } else {
           printHuman(ctx, pipeline, summary, alerts, flags.db);
         }
-        if (code === undefined && summary.events === 0) {
-          const what = flags.demo ? 'the demo recording' : file === '-' ? 'standard input' : file;
+        const what = flags.demo ? 'the demo recording' : file === '-' ? 'standard input' : file;
+        if (code === undefined && summary.events === 0 && summary.malformed > 0) {
+          // Lines, but not one event: not a recording (random bytes, another log format).
           ctx.stderr.write(
             `argos: no line of ${what} was a Tetragon event (${summary.malformed} malformed line${summary.malformed === 1 ? '' : 's'}); ` +
               'give a Tetragon JSON export or a recording (one JSON event a line, plain or .gz)\n',
           );
           process.exitCode = EXIT_USAGE;
+        } else if (code === undefined && summary.events === 0) {
+          // Empty: nothing to replay (also a way to deliver what waits in --db's outbox).
+          ctx.stderr.write(`argos: ${what} holds no line; nothing was replayed\n`);
         }
       } finally {
         if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
