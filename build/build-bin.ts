@@ -19,7 +19,7 @@ export type Arch = (typeof ARCHES)[number];
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Shipped with every binary, as paths relative to the checkout (folders taken whole). */
-export const ASSETS = ['models/default', 'models/demo', 'config/tetragon'] as const;
+export const ASSETS = ['models/default', 'models/demo', 'models/debian12-x64', 'models/recordings/debian12-x64/attacks.jsonl.gz', 'models/recordings/debian12-x64/labels.json', 'config/tetragon'] as const;
 
 /** The slice of Bun's build API used here (the script runs under Bun; tsc checks it with Node's types). */
 interface BunPluginBuilder {

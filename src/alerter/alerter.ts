@@ -16,7 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { Lifecycle, ProcessInfo, Verdict, VerdictSink } from '../core/types.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import type { AlertStore, ProcessRecord } from '../core/storage.js';
-import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type AnomalyAlert } from '../core/alert.js';
+import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert, type AlertPod, type AlertProcess, type AnomalyAlert, type NewProgramAlert } from '../core/alert.js';
 import { programKey } from '../core/program.js';
 
 export interface AlerterOptions {
@@ -33,7 +33,11 @@ export interface AlerterOptions {
   counters: Counters;
   log: Logger;
   /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
-  onQueued?: (alert: AnomalyAlert) => void;
+  onQueued?: (alert: Alert) => void;
+  /** Told of every flagged process, before throttling folds it into an alert (replay's summary). */
+  onFlag?: (process: ProcessInfo, kind: Alert['kind']) => void;
+  /** Starts of one new program within this time fold into its new_program alert (default 1 h). */
+  newProgramWindowMs?: number;
   clock?: Clock;
   timers?: Timers;
   /** How often folded counts and processes are written and fold windows closed (default 1 s). */
@@ -46,9 +50,12 @@ export interface AlerterOptions {
 }
 
 interface OpenAlert {
-  alert: AnomalyAlert;
-  /** Monotonic time it was raised: the fold window is a duration, immune to clock changes. */
+  alert: Alert;
+  /** Monotonic ms: a fold window measures a duration, whatever the wall clock does. */
   openedAt: number;
+  windowMs: number;
+  /** Repeats folded in at most before a new alert is raised. */
+  maxCount: number;
   /** Count last queued for the reporters. */
   sentCount: number;
   /** Count last written to the store. */
@@ -108,10 +115,10 @@ export class Alerter implements VerdictSink, Lifecycle {
     this.seen(v.window.process, now);
     if (!(v.score >= this.threshold)) return; // NaN never alerts
     this.o.counters.anomalies++;
+    this.o.onFlag?.(v.window.process, 'anomaly');
     const key = throttleKey(v.window.process);
-    const current = this.open.get(key);
-    const mono = this.clock.monotonic();
-    if (current && mono < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
+    const current = this.folding(key);
+    if (current?.alert.kind === 'anomaly') {
       const a = current.alert;
       a.count++;
       a.score = Math.max(a.score, v.score);
@@ -119,15 +126,44 @@ export class Alerter implements VerdictSink, Lifecycle {
       this.o.counters.throttled++;
       return;
     }
+    this.raise(key, () => this.makeAlert(v, now), this.o.throttleWindowMs, this.o.throttleMax);
+  }
+
+  /** A program the model never saw started (NewProgramWatch): one alert, further starts folded in. */
+  newProgram(process: ProcessInfo, program: string, writable: string | undefined): void {
+    const now = this.clock.now();
+    this.seen(process, now);
+    this.o.onFlag?.(process, 'new_program');
+    const key = `new\u0000${program}`;
+    const current = this.folding(key);
+    if (current !== undefined) {
+      current.alert.count++;
+      this.o.counters.throttled++;
+      return;
+    }
+    this.raise(key, () => this.makeNewProgramAlert(process, program, writable, now), this.o.newProgramWindowMs ?? 3_600_000, Number.POSITIVE_INFINITY);
+    this.o.counters.newPrograms++;
+  }
+
+  /** The open alert of `key` while repeats still fold into it. */
+  private folding(key: string): OpenAlert | undefined {
+    const current = this.open.get(key);
+    if (current === undefined) return undefined;
+    return this.clock.monotonic() < current.openedAt + current.windowMs && current.alert.count <= current.maxCount ? current : undefined;
+  }
+
+  /** Stores and queues a new alert for `key` (closing the one before it), opening its fold window. */
+  private raise(key: string, make: () => Alert, windowMs: number, maxCount: number): void {
     this.guard('store an alert', () => {
-      if (current) this.close(key);
+      if (this.open.has(key)) this.close(key);
       if (this.open.size >= this.maxOpen) this.close(this.open.keys().next().value as string);
-      const alert = this.makeAlert(v, now);
+      const alert = make();
       this.flushProcesses();
       this.o.store.saveAlert(alert, this.o.reporters);
-      this.open.set(key, { alert, openedAt: mono, sentCount: 1, storedCount: 1 });
+      this.open.set(key, { alert, openedAt: this.clock.monotonic(), windowMs, maxCount, sentCount: 1, storedCount: 1 });
       this.o.counters.alerts++;
-      this.o.log.warn({ alert: alert.id, binary: alert.process.binary, pid: alert.process.pid, score: alert.score }, 'anomalous process');
+      const detail = alert.kind === 'anomaly' ? { score: alert.score } : { writable: alert.writable };
+      this.o.log.warn({ alert: alert.id, kind: alert.kind, binary: alert.process.binary, pid: alert.process.pid, ...detail }, alert.kind === 'anomaly' ? 'anomalous process' : 'new program');
       this.o.onQueued?.(alert);
     });
   }
@@ -137,7 +173,7 @@ export class Alerter implements VerdictSink, Lifecycle {
     const now = this.clock.monotonic();
     this.guard('sweep', () => {
       for (const [key, a] of this.open) {
-        if (now >= a.openedAt + this.o.throttleWindowMs) {
+        if (now >= a.openedAt + a.windowMs) {
           this.close(key);
         } else if (a.alert.count !== a.storedCount) {
           this.o.store.updateAlert(a.alert, []);
@@ -169,6 +205,25 @@ export class Alerter implements VerdictSink, Lifecycle {
     }
   }
 
+  private makeNewProgramAlert(p: ProcessInfo, program: string, writable: string | undefined, now: number): NewProgramAlert {
+    const alert: NewProgramAlert = {
+      id: uuidv7(now),
+      node: this.o.node,
+      time: new Date(now).toISOString(),
+      kind: 'new_program',
+      process: alertProcess(p),
+      program,
+      model: this.o.model.name,
+      priority: writable === undefined ? 4 : 5,
+      writable: writable !== undefined,
+      reason: writable === undefined ? 'first start of a program the model never saw' : `first start of a program the model never saw, run from ${writable}`,
+      count: 1,
+    };
+    const pod = alertPod(p);
+    if (pod !== undefined) alert.pod = pod;
+    return alert;
+  }
+
   private makeAlert(v: Verdict, now: number): AnomalyAlert {
     const p = v.window.process;
     const alert: AnomalyAlert = {
@@ -176,21 +231,18 @@ export class Alerter implements VerdictSink, Lifecycle {
       node: this.o.node,
       time: new Date(now).toISOString(),
       kind: 'anomaly',
-      process: { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) },
+      process: alertProcess(p),
       program: programKey(p),
       model: this.o.model.name,
       priority: anomalyPriority(v.score, this.threshold, 1),
       score: v.score,
       threshold: this.threshold,
       window: { seq: v.window.seq, length: v.window.tokens.length },
-      why: [],
+      why: v.why ?? [],
       count: 1,
     };
-    if (p.pod) {
-      alert.pod = { namespace: p.pod.namespace, name: p.pod.name };
-      if (p.pod.container !== undefined) alert.pod.container = p.pod.container;
-      if (p.pod.image !== undefined) alert.pod.image = p.pod.image;
-    }
+    const pod = alertPod(p);
+    if (pod !== undefined) alert.pod = pod;
     return alert;
   }
 
@@ -225,6 +277,20 @@ export class Alerter implements VerdictSink, Lifecycle {
       this.o.log.error({ err: e }, `cannot ${what}: ${(e as Error).message}`);
     }
   }
+}
+
+function alertProcess(p: ProcessInfo): AlertProcess {
+  const out: AlertProcess = { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) };
+  if (p.parent !== undefined) out.parent = { pid: p.parent.pid, exec_id: p.parent.execId, binary: p.parent.binary };
+  return out;
+}
+
+function alertPod(p: ProcessInfo): AlertPod | undefined {
+  if (p.pod === undefined) return undefined;
+  const pod: AlertPod = { namespace: p.pod.namespace, name: p.pod.name };
+  if (p.pod.container !== undefined) pod.container = p.pod.container;
+  if (p.pod.image !== undefined) pod.image = p.pod.image;
+  return pod;
 }
 
 /** Throttling key: the binary, and the pod when known. */

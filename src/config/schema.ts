@@ -85,6 +85,7 @@ const shape = {
   delta: int(1, 65536).optional(),
   minWindow: int(1, 65536).optional(),
   maxProcesses: int(1).default(20_000),
+  idleFlush: duration.default(5000),
   workers: int(1, 64).default(1),
   classifierMode: z.enum(['worker', 'inline'], { error: 'must be worker or inline' }).optional(),
   batchSize: int(1, 4096).default(64),
@@ -92,6 +93,10 @@ const shape = {
   threshold: z.coerce.number({ error: 'must be a number' }).optional(),
   throttleWindow: duration.default(60_000),
   throttleMax: int(1).default(100),
+  newProgramAllow: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((g) => g.trim()).filter((g) => g !== '')),
   nodeName: optionalString,
   dbPath: z.string().min(1).default('/var/lib/argos/argos.db'),
   retentionAge: duration.default(30 * 86_400_000),
@@ -171,6 +176,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'delta', env: ['SLIDING_WINDOW_DELTA', 'ARGOS_DELTA'], sample: '', doc: 'New syscalls between two windows of a process; default: the model card\'s delta, else window/4.' },
   { key: 'minWindow', env: ['ARGOS_MIN_WINDOW'], sample: '', doc: 'Shortest partial window scored at process exit; default: the model card\'s, else 16.' },
   { key: 'maxProcesses', env: ['ARGOS_MAX_PROCESSES'], sample: '20000', doc: 'Processes tracked at once; the least recently seen is evicted beyond it.' },
+  { key: 'idleFlush', env: ['ARGOS_IDLE_FLUSH'], sample: '5s', doc: 'A process quiet this long has its calls since its last window scored without waiting for more (0 = only at exit).' },
   { key: 'workers', env: ['MAX_CLASSIFICATION_WORKERS', 'ARGOS_WORKERS'], sample: '1', doc: 'Threads ONNX Runtime may use for classification.' },
   { key: 'classifierMode', env: ['ARGOS_CLASSIFIER_MODE'], sample: '', doc: 'worker (the model runs in worker threads, the event loop never waits on it) or inline (on the main thread: no second JS runtime, less memory); default: worker under Node, inline in the compiled binary.' },
   { key: 'batchSize', env: ['ARGOS_BATCH_SIZE'], sample: '64', doc: 'Windows classified in one model call at most.' },
@@ -178,6 +184,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'threshold', env: ['ARGOS_THRESHOLD'], sample: '', doc: 'Alert when a window scores at or above this; default: the model card\'s threshold.' },
   { key: 'throttleWindow', env: ['ARGOS_THROTTLE_WINDOW'], sample: '60s', doc: 'Alerts from one binary (and pod) within this time are folded into one, with a repeat count.' },
   { key: 'throttleMax', env: ['ARGOS_THROTTLE_MAX'], sample: '100', doc: 'Repeats folded into one alert at most before a new alert is raised.' },
+  { key: 'newProgramAllow', env: ['ARGOS_NEW_PROGRAM_ALLOW'], sample: '', doc: 'Comma-separated globs of binaries (or program keys) never reported as new programs, e.g. /usr/lib/jvm/**,/opt/app/bin/*, or registry.example.com/team/app:/** for every binary of an image.' },
   { key: 'nodeName', env: ['MACHINE_NAME', 'ARGOS_NODE_NAME'], sample: '', doc: 'Name of this node in alerts and MQTT topics; default: the hostname.' },
   { key: 'dbPath', env: ['ARGOS_DB_PATH'], sample: '/var/lib/argos/argos.db', doc: 'SQLite database (created with mode 0600).' },
   { key: 'retentionAge', env: ['ARGOS_RETENTION_AGE'], sample: '30d', doc: 'Delete stored alerts and processes older than this.' },

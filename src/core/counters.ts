@@ -18,6 +18,10 @@ export class Counters {
   processes = 0;
   /** Processes evicted from the tracker because it was full. */
   evicted = 0;
+  /** Windows cut from processes that went quiet (ARGOS_IDLE_FLUSH). */
+  idleFlushes = 0;
+  /** new_program alerts raised (first starts of programs the model never saw). */
+  newPrograms = 0;
   windows = 0;
   /** Windows scored by the classifier. */
   classified = 0;

@@ -23,3 +23,22 @@ export function programBinary(key: string): string {
   const at = key.indexOf(':/');
   return at >= 0 ? key.slice(at + 1) : key;
 }
+
+/** Places anyone may write to, or no file at all: programs run from there get the highest priority. */
+const WRITABLE: readonly [RegExp, string][] = [
+  [/^\/tmp\//, 'a temporary folder (/tmp)'],
+  [/^\/var\/tmp\//, 'a temporary folder (/var/tmp)'],
+  [/^\/dev\/shm\//, 'shared memory (/dev/shm)'],
+  [/^\/run\/user\//, 'a user\'s runtime folder (/run/user)'],
+  [/^\/home\//, 'a home folder'],
+  [/^\/root\//, 'root\'s home folder'],
+  [/^\/?memfd:/, 'an in-memory file (memfd)'],
+  [/^\/(proc\/self|dev)\/fd\//, 'a file descriptor (no file on disk)'],
+  [/ \(deleted\)$/, 'a deleted file'],
+];
+
+/** Why `binary` runs from a writable or temporary place, or undefined when it does not. */
+export function writableLocation(binary: string): string | undefined {
+  for (const [re, what] of WRITABLE) if (re.test(binary)) return what;
+  return undefined;
+}

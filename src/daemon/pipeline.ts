@@ -8,11 +8,14 @@ import { Counters } from '../core/counters.js';
 import { LifecycleGroup } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { systemClock, systemTimers, type Clock } from '../core/time.js';
-import type { EventSource, Lifecycle, LineSink } from '../core/types.js';
+import type { EventSource, Lifecycle, LineSink, ProcessInfo } from '../core/types.js';
 import { Detector } from '../detector/detector.js';
+import { tokenNames } from '../detector/why.js';
+import { programKey } from '../core/program.js';
 import { loadModel, type LoadedModel } from '../model/folder.js';
 import { OnnxClassifier } from '../detector/onnx-classifier.js';
 import { Alerter } from '../alerter/alerter.js';
+import { NewProgramWatch } from '../alerter/new-programs.js';
 import { SqliteStore } from '../store/store.js';
 import { RetentionTask } from '../store/retention.js';
 import { BufferedAlertStore } from '../store/buffered-alerts.js';
@@ -41,6 +44,8 @@ export interface PipelineOptions {
   source?: (sink: LineSink) => EventSource;
   /** Where the compiled binary keeps its embedded model, policy and recording. */
   modelDefaults?: Parameters<typeof loadModel>[1];
+  /** Told of every flagged process (replay's summary of what was caught). */
+  onFlag?: (process: ProcessInfo, kind: 'anomaly' | 'new_program') => void;
 }
 
 /** The wired stages; `Pipeline` starts them in order. */
@@ -102,6 +107,7 @@ export class Pipeline implements Lifecycle {
         { name: 'reporters', part: p.reporters },
         { name: 'alerter', part: p.alerter },
         { name: 'detector', part: p.detector },
+        { name: 'tracker', part: p.tracker },
         { name: 'health', part: p.health },
         { name: 'source', part: p.source },
       ],
@@ -137,6 +143,10 @@ export class Pipeline implements Lifecycle {
   }
 }
 
+function allWorkersDead(h: { dead: number; engines: number }): boolean {
+  return h.engines > 0 && h.dead === h.engines;
+}
+
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
 
@@ -163,9 +173,10 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     counters,
     log: log.child({ module: 'alerter' }),
     onQueued: () => reporters.wake(),
+    ...(o.onFlag === undefined ? {} : { onFlag: o.onFlag }),
     clock,
   });
-  const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode });
+  const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode, log: log.child({ module: 'classifier' }) });
   try {
     const registry = new Registry();
     // Gauges are read at scrape time, after every stage below exists.
@@ -178,9 +189,12 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
       alertBuffer: () => alertBuffer.status(),
     });
+    const programs = model.card.programs;
     const detector = new Detector({
       classifier,
       sink: alerter,
+      ...(programs === undefined ? {} : { profileOf: (p: ProcessInfo) => programs[programKey(p)] ?? 0 }),
+      explain: { threshold: alerter.threshold, names: tokenNames(model.mapping) },
       counters,
       log: log.child({ module: 'detector' }),
       batchSize: config.batchSize,
@@ -188,12 +202,17 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       drainTimeoutMs: config.drainTimeout,
       onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
     });
+    const newPrograms = new NewProgramWatch({ sink: alerter, allow: config.newProgramAllow, known: model.card.programs });
     const tracker = new Tracker({
       ...geometry,
       maxProcesses: config.maxProcesses,
       sink: detector,
       counters,
       clock,
+      timers: systemTimers,
+      // A recording replayed at full speed has no real time between its events: no idle flush.
+      idleFlushMs: config.source === 'replay' && config.replaySpeed === 'max' ? 0 : config.idleFlush,
+      onExec: (p) => newPrograms.exec(p),
       // The tracker and the parser name their module themselves.
       log,
     });
@@ -215,7 +234,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events + counters.malformed, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
     const probes: HealthProbe[] = [
       sourceProbe,
-      modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
+      modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: () => classifier.health() }),
       databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
       alertStorageProbe({ status: () => alertBuffer.status() }),
     ];
@@ -240,7 +259,8 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
       health,
       metrics,
       clock,
-      sourceAlive: () => !sourceProbe.stalled(),
+      // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
+      sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifier.health()),
       log,
     });
   } catch (e) {

@@ -1,7 +1,9 @@
 // The detector stage: windows from the tracker are queued, batched across processes, scored by
 // the classifier and handed on as verdicts. Bounded: a full queue sheds new windows (counted),
 // so the reader is never blocked and memory never grows without bound.
-import type { Classifier, Lifecycle, SyscallWindow, VerdictSink, WindowSink } from '../core/types.js';
+import type { Classifier, Lifecycle, ProcessInfo, SyscallWindow, VerdictSink, WindowSink } from '../core/types.js';
+import type { WhyCall } from '../core/alert.js';
+import { whyOf } from './why.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../core/time.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
@@ -35,6 +37,10 @@ export interface DetectorOptions {
   onBatch?: (ms: number, size: number) => void;
   /** How long `stop()` waits for queued windows to be classified (default 10 s). */
   drainTimeoutMs?: number;
+  /** The model profile that scores a process's windows (default: 0 for all). */
+  profileOf?: (process: ProcessInfo) => number;
+  /** For windows scoring at least `threshold`: their most surprising calls (models that report surprisal). */
+  explain?: { threshold: number; names: readonly string[] };
 }
 
 /** A bounded FIFO over a fixed ring, so shedding and dequeuing are O(1) without shifting arrays. */
@@ -84,6 +90,7 @@ export class Detector implements WindowSink, Lifecycle {
   private readonly shedLog: RateLimitedLog;
   private readonly errorLog: RateLimitedLog;
   private state: State = 'idle';
+  private readonly profileCache = new WeakMap<ProcessInfo, number>();
   private inFlight = 0;
   private flushScheduled = false;
   private idleWaiters: (() => void)[] = [];
@@ -209,17 +216,53 @@ export class Detector implements WindowSink, Lifecycle {
     void this.run(batch);
   }
 
+  /** The profile of each window's process, remembered per process. */
+  private profiles(batch: readonly SyscallWindow[]): Int32Array | undefined {
+    const of = this.opts.profileOf;
+    if (of === undefined) return undefined;
+    return Int32Array.from(batch, (w) => {
+      let p = this.profileCache.get(w.process);
+      if (p === undefined) this.profileCache.set(w.process, (p = of(w.process)));
+      return p;
+    });
+  }
+
+  /** Why each window at or above the threshold scored as it did (empty when the model cannot say). */
+  private async whys(batch: readonly SyscallWindow[], profiles: Int32Array | undefined, scores: Float32Array): Promise<(WhyCall[] | undefined)[]> {
+    const out: (WhyCall[] | undefined)[] = new Array<WhyCall[] | undefined>(batch.length);
+    const explain = this.opts.explain;
+    const surprisals = this.opts.classifier.surprisals;
+    if (explain === undefined || surprisals === undefined) return out;
+    const hot: number[] = [];
+    for (let i = 0; i < batch.length; i++) if (scores[i] >= explain.threshold) hot.push(i);
+    if (hot.length === 0) return out;
+    try {
+      const per = await surprisals.call(
+        this.opts.classifier,
+        hot.map((i) => batch[i].tokens),
+        profiles === undefined ? undefined : Int32Array.from(hot, (i) => profiles[i]),
+      );
+      hot.forEach((i, j) => (out[i] = whyOf(batch[i].tokens, per[j], explain.names)));
+    } catch (e) {
+      this.errorLog.warn({ err: e, windows: hot.length }, 'cannot read why windows alerted; their alerts go out without it');
+    }
+    return out;
+  }
+
   private async run(batch: SyscallWindow[]): Promise<void> {
     const t0 = this.clock.monotonic();
     try {
-      const scores = await this.opts.classifier.score(batch.map((w) => w.tokens));
+      const profiles = this.profiles(batch);
+      const scores = await this.opts.classifier.score(batch.map((w) => w.tokens), profiles);
       const ms = this.clock.monotonic() - t0;
       this.record(ms, batch.length);
       if (scores.length !== batch.length) throw new Error(`classifier returned ${scores.length} scores for ${batch.length} windows`);
       this.opts.counters.classified += batch.length;
+      const whys = await this.whys(batch, profiles, scores);
       for (let i = 0; i < batch.length; i++) {
         try {
-          this.opts.sink.verdict({ window: batch[i], score: scores[i] });
+          const why = whys[i];
+          this.opts.sink.verdict(why === undefined ? { window: batch[i], score: scores[i] } : { window: batch[i], score: scores[i], why });
         } catch (e) {
           this.errorLog.warn({ err: e, execId: batch[i].process.execId }, 'handling a verdict failed; continuing');
         }

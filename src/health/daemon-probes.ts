@@ -39,8 +39,15 @@ export function progressProbe(o: {
   };
 }
 
-/** The classifier is healthy while its last batch did not fail. */
-export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number }): HealthProbe {
+/** How the classifier's worker threads fare (OnnxClassifier.health()). */
+export interface WorkerHealth {
+  restarts: number;
+  dead: number;
+  engines: number;
+}
+
+/** The classifier is healthy while its last batch did not fail and it has a live worker thread. */
+export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number; workers?: () => WorkerHealth }): HealthProbe {
   let lastFailed = o.failedBatches();
   let lastBatches = o.batches();
   let ok = true;
@@ -54,7 +61,10 @@ export function modelProbe(o: { name: string; failedBatches: () => number; batch
       else if (batches > lastBatches) ok = true;
       lastFailed = failed;
       lastBatches = batches;
-      return ok ? { ok, detail: `${batches} batches scored` } : { ok, detail: `classification failing (${failed} failed batches); see the log` };
+      const w = o.workers?.();
+      if (w !== undefined && w.engines > 0 && w.dead === w.engines) return { ok: false, detail: `every classifier worker thread is dead (${w.restarts} restarts so far); see the log` };
+      const restarts = w !== undefined && w.restarts > 0 ? `, ${w.restarts} worker restarts` : '';
+      return ok ? { ok, detail: `${batches} batches scored${restarts}` } : { ok, detail: `classification failing (${failed} failed batches${restarts}); see the log` };
     },
   };
 }

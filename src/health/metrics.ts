@@ -17,6 +17,8 @@ const COUNTERS: Record<CounterKey, { name: string; help: string }> = {
   exits: { name: 'argos_process_exits_total', help: 'Process exits seen.' },
   processes: { name: 'argos_processes_seen_total', help: 'Distinct processes seen.' },
   evicted: { name: 'argos_processes_evicted_total', help: 'Processes dropped from tracking because the tracker was full.' },
+  idleFlushes: { name: 'argos_idle_flushes_total', help: 'Windows cut from processes that went quiet (ARGOS_IDLE_FLUSH).' },
+  newPrograms: { name: 'argos_new_program_alerts_total', help: 'new_program alerts raised: first starts of programs the model never saw.' },
   windows: { name: 'argos_windows_total', help: 'Windows cut from process syscall streams.' },
   classified: { name: 'argos_windows_classified_total', help: 'Windows scored by the model.' },
   shed: { name: 'argos_windows_shed_total', help: 'Windows dropped because the classifier could not keep up.' },

@@ -173,6 +173,11 @@ export function interpret(obj: unknown, nativeAbi: Abi): ParsedEvent {
       return syscallOf(ev.body, nativeAbi);
     case 'process_exec': {
       const process = processInfoOf(ev.body.process);
+      const parent = ev.body.parent;
+      if (process !== undefined && isObject(parent)) {
+        const execId = str(parent.exec_id);
+        if (execId !== undefined && execId !== '') process.parent = { pid: integer(parent.pid) ?? 0, execId, binary: str(parent.binary) ?? '' };
+      }
       return process ? { kind: 'exec', process } : { kind: 'malformed', reason: 'process_exec without a usable process' };
     }
     case 'process_exit': {

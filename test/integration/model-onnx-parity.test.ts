@@ -57,3 +57,38 @@ for (const [family, orders] of [[ngramFamily, [1, 2, 4, 6]], [stideFamily, [1, 3
     });
   }
 }
+
+void test('ngram with profiles: ONNX Runtime gives each profile\'s score over its threshold, and every call\'s surprisal', async () => {
+  // Two "programs": the even and the odd training traces.
+  const of = Int32Array.from(traces, (_, i) => 1 + (i % 2));
+  const model = ngramFamily.train(traces, V, { order: 4, profiles: { of, count: 3 } });
+  const thresholds = Float64Array.from([2.5, 0.7, 1.3]);
+  const scorer = model.scorer();
+  const session = await ort.InferenceSession.create(model.toOnnx(WIDTH, { thresholds }));
+  try {
+    assert.deepEqual(session.inputNames, ['syscalls', 'profile']);
+    assert.deepEqual(session.outputNames, ['score', 'surprisal']);
+    const profiles = windows.map((_, i) => i % 3);
+    const data = new BigInt64Array(windows.length * WIDTH);
+    windows.forEach((w, i) => w.forEach((t, j) => (data[i * WIDTH + j] = BigInt(t))));
+    const out = await session.run({
+      syscalls: new ort.Tensor('int64', data, [windows.length, WIDTH]),
+      profile: new ort.Tensor('int64', BigInt64Array.from(profiles, (p) => BigInt(p)), [windows.length]),
+    });
+    const scores = out.score.data as Float32Array;
+    const surprisal = out.surprisal.data as Float32Array;
+    windows.forEach((w, i) => {
+      const p = profiles[i];
+      const expected = scorer.score(w, p) / Math.fround(thresholds[p]);
+      assert.ok(Math.abs(scores[i] - expected) <= 1e-4, `window ${i}, profile ${p}: ORT ${scores[i]}, TS ${expected}`);
+      const calls = scorer.surprisals?.(w.subarray(0, w.indexOf(0) < 0 ? w.length : w.indexOf(0)), p) ?? new Float64Array(0);
+      for (let j = 0; j < WIDTH; j++) {
+        const want = j < calls.length ? calls[j] : 0;
+        assert.ok(Math.abs(surprisal[i * WIDTH + j] - want) <= 1e-4, `window ${i} call ${j}: ORT ${surprisal[i * WIDTH + j]}, TS ${want}`);
+      }
+    });
+    assert.ok(new Set(profiles.map((p, i) => Math.round(scores[i] * Math.fround(thresholds[p]) * 1e3))).size > 3, 'profiles score differently');
+  } finally {
+    await session.release();
+  }
+});

@@ -127,7 +127,7 @@ void test('exec and exit events', () => {
   parser.line('{"process_exit":{"process":{"pid":9}},"time":"x"}');
   assert.equal(counters.malformed, 0);
   assert.deepEqual(events, [
-    ['exec', { execId: KEY, pid: 4242, uid: 1000, binary: '/usr/bin/curl', arguments: 'http://x [a] {"process_x": 1} \\', parentExecId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', startTime: '2025-01-01T10:00:00.123456789Z', pod: { namespace: 'kube', name: 'web-1', container: 'nginx', image: 'nginx:1.27' } }],
+    ['exec', { execId: KEY, pid: 4242, uid: 1000, binary: '/usr/bin/curl', arguments: 'http://x [a] {"process_x": 1} \\', parentExecId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', parent: { pid: 4200, execId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', binary: '/bin/bash' }, startTime: '2025-01-01T10:00:00.123456789Z', pod: { namespace: 'kube', name: 'web-1', container: 'nginx', image: 'nginx:1.27' } }],
     ['exit', KEY],
     ['exit', 'pid:9'],
   ]);

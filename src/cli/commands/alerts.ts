@@ -32,6 +32,16 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** What an alert says beyond its row: why an anomaly scored as it did, why a new program matters. */
+export function alertDetail(a: Alert, most = 3): string | undefined {
+  if (a.kind === 'new_program') return `new program: ${safeText(a.reason, 200)}`;
+  if (a.why.length === 0) return undefined;
+  return `why: ${a.why
+    .slice(0, most)
+    .map((w) => `${safeText(w.calls, 120)} (${w.surprisal.toFixed(1)})`)
+    .join(' | ')}`;
+}
+
 export function formatAlerts(alerts: readonly Alert[]): string {
   const rows = alerts.map((a) => [
     a.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
@@ -43,7 +53,13 @@ export function formatAlerts(alerts: readonly Alert[]): string {
   ]);
   const head = ['TIME', 'SCORE', 'COUNT', 'PID', 'POD', 'BINARY'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]))).join('  ')).join('\n') + '\n';
+  const lines = [head.map((c, i) => (i === head.length - 1 ? c : pad(c, widths[i]))).join('  ')];
+  rows.forEach((r, k) => {
+    lines.push(r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]))).join('  '));
+    const detail = alertDetail(alerts[k]);
+    if (detail !== undefined) lines.push(`    ${detail}`);
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 export const command: CommandModule = {

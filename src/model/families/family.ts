@@ -3,16 +3,38 @@
 import { GraphBuilder } from '../onnx/builder.js';
 
 export interface WindowScorer {
-  /** Score of one window of tokens (no padding needed; zeros end the window). */
-  score(tokens: Int32Array): number;
+  /**
+   * Score of one window of tokens (no padding needed; zeros end the window), by `profile`'s
+   * model (0 = the shared fallback; families without profiles ignore it).
+   */
+  score(tokens: Int32Array, profile?: number): number;
+  /** Per-call surprisal of the window's calls (nats), when the family has it. */
+  surprisals?(tokens: Int32Array, profile?: number): Float64Array;
+}
+
+/** How the graph reports: raw scores, or scores divided by their profile's threshold. */
+export interface OnnxOptions {
+  metadata?: Record<string, string>;
+  /**
+   * One threshold per profile (index = profile id): the graph takes a `profile` input and its
+   * `score` is the raw score divided by that profile's threshold (alert at 1). Only for
+   * models trained with profiles.
+   */
+  thresholds?: Float64Array;
 }
 
 export interface TrainedModel {
   readonly family: string;
   readonly vocabulary: number;
+  /** Profiles including the shared fallback 0 (1 when trained without programs). */
+  readonly profiles: number;
   scorer(): WindowScorer;
-  /** ONNX bytes: input `syscalls` int64 [batch, window], output `score` float32 [batch]. */
-  toOnnx(window: number, metadata?: Record<string, string>): Uint8Array;
+  /**
+   * ONNX bytes: input `syscalls` int64 [batch, window] (and `profile` int64 [batch] with
+   * thresholds), outputs `score` float32 [batch] and, when the family has it, `surprisal`
+   * float32 [batch, window] (0 on padding).
+   */
+  toOnnx(window: number, opts?: OnnxOptions): Uint8Array;
   /** Figures for the model card (sizes, orders). */
   describe(): Record<string, number>;
 }
@@ -20,11 +42,18 @@ export interface TrainedModel {
 export interface FamilyOptions {
   /** n-gram order (ngram: highest order of the language model; stide: sequence length). */
   order?: number;
+  /**
+   * Profiles per program: the profile of each training trace (0 = only the shared model
+   * learns from it) and how many profiles there are (including 0).
+   */
+  profiles?: { of: Int32Array; count: number };
 }
 
 export interface Family {
   readonly name: string;
   readonly description: string;
+  /** True when the family learns one profile per program on top of a shared model. */
+  readonly profiles: boolean;
   /** Traces of tokens (1 = unknown, >= 2 = mapping ids), all < vocabulary. */
   train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel;
 }
@@ -68,16 +97,21 @@ export function gramKey(g: GraphBuilder, ctx: string, x: string, vocabulary: num
 
 /** Masked mean over the window axis: sum(v * mask) / max(sum(mask), 1). */
 export function maskedMean(g: GraphBuilder, v: string, mask: string): string {
+  return meanOfMasked(g, g.op('Mul', [v, mask]), mask);
+}
+
+/** The mean over the window axis of values already masked (zero on padding): sum(masked) / max(sum(mask), 1). */
+export function meanOfMasked(g: GraphBuilder, masked: string, mask: string): string {
   const axes = g.ints([1], 'axes');
-  const sum = g.op('ReduceSum', [g.op('Mul', [v, mask]), axes], { keepdims: 0 });
+  const sum = g.op('ReduceSum', [masked, axes], { keepdims: 0 });
   const count = g.op('Max', [g.op('ReduceSum', [mask, axes], { keepdims: 0 }), g.scalar(1, 'one')]);
   return g.op('Div', [sum, count]);
 }
 
-/** Largest n whose keys stay exact in a double (and an int64): V^n < 2^53. */
-export function maxOrder(vocabulary: number): number {
+/** Largest n whose keys stay exact in a double (and an int64): V^n · profiles < 2^53. */
+export function maxOrder(vocabulary: number, profiles = 1): number {
   let k = 1;
-  while (Math.pow(vocabulary, k + 1) < 2 ** 53) k++;
+  while (Math.pow(vocabulary, k + 1) * profiles < 2 ** 53) k++;
   return k;
 }
 
@@ -89,9 +123,10 @@ export function keyAt(tokens: ArrayLike<number>, i: number, n: number, vocabular
   return key;
 }
 
-export function checkOrder(order: number, vocabulary: number, what: string): void {
+export function checkOrder(order: number, vocabulary: number, what: string, profiles = 1): void {
   if (!Number.isInteger(order) || order < 1) throw new RangeError(`${what} order must be a whole number >= 1, got ${order}`);
-  if (order > maxOrder(vocabulary)) throw new RangeError(`${what} order ${order} is too high for a vocabulary of ${vocabulary} (at most ${maxOrder(vocabulary)})`);
+  const max = maxOrder(vocabulary, profiles);
+  if (order > max) throw new RangeError(`${what} order ${order} is too high for a vocabulary of ${vocabulary}${profiles > 1 ? ` and ${profiles} profiles` : ''} (at most ${max})`);
 }
 
 /** Tokens outside the vocabulary read as unknown (1), as the graphs do; the same array when none are. */

@@ -64,13 +64,15 @@ export function stideToOnnx(model: StideModel, window: number, metadata: Record<
 export const stideFamily: Family = {
   name: 'stide',
   description: 'STIDE: share of never-seen call sequences of length n in the window',
+  profiles: false,
   train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel {
     const model = trainStide(traces, vocabulary, opts.order ?? STIDE_DEFAULT_ORDER);
     return {
       family: 'stide',
       vocabulary,
+      profiles: 1,
       scorer: () => new StideScorer(model),
-      toOnnx: (window, metadata) => stideToOnnx(model, window, metadata),
+      toOnnx: (window, onnx) => stideToOnnx(model, window, onnx?.metadata),
       describe: () => ({ order: model.order, sequences: model.keys.length }),
     };
   },
