@@ -16,27 +16,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Parser, interpret } from '../../src/parser/index.js';
-import { Tokenizer, NOT_A_SYSCALL, UNKNOWN_TOKEN, syscallName } from '../../src/syscalls/index.js';
+import { interpret, type Parser } from '../../src/parser/index.js';
+import { NOT_A_SYSCALL, UNKNOWN_TOKEN } from '../../src/syscalls/index.js';
 import { Counters } from '../../src/core/counters.js';
-import { silentLogger } from '../../src/core/logger.js';
-import type { ProcessInfo } from '../../src/core/types.js';
 import { hasDuplicateKeys } from '../helpers/json-keys.js';
+import { fullTokenizer, parserWithLog, type Ev } from '../helpers/parser-log.js';
 
 const SEED = process.env.ARGOS_FUZZ_SEED === 'random' ? Date.now() : Number(process.env.ARGOS_FUZZ_SEED ?? 20261129);
 const SCALE = Number(process.env.ARGOS_FUZZ_RUNS ?? 1);
 const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 
-const names = new Set<string>();
-for (const abi of ['x64', 'i386', 'arm64', 'arm32'] as const) {
-  for (let id = 0; id < 1000; id++) {
-    const n = syscallName(abi, id);
-    if (n) names.add(n);
-  }
-}
-const tokenizer = Tokenizer.fromMapping(new Map([...names].sort().map((n, i) => [n, i + 2])));
+const tokenizer = fullTokenizer;
 
-type Ev = ['syscall', string, number] | ['exec', ProcessInfo] | ['exit', string];
 interface Outcome {
   events: Ev[];
   counts: Record<string, number>;
@@ -50,19 +41,7 @@ function counts(c: Counters): Record<string, number> {
 
 /** One parser; `run` feeds it one line and returns what that line did. */
 function harness(): (feed: (p: Parser) => void) => Outcome {
-  const events: Ev[] = [];
-  const counters = new Counters();
-  const parser = new Parser({
-    handler: {
-      syscall: (key, token) => events.push(['syscall', key, token]),
-      exec: (p) => events.push(['exec', p]),
-      exit: (key) => events.push(['exit', key]),
-    },
-    tokenizer,
-    counters,
-    log: silentLogger(),
-    nativeAbi: 'x64',
-  });
+  const { parser, events, counters } = parserWithLog('x64');
   return (feed) => {
     events.length = 0;
     const before = counts(counters);
