@@ -173,3 +173,21 @@ void test('doctor: an existing database is checked read-only; nothing in its fol
   assert.match(damaged.checks.get('database')!.detail, /unusable/);
   assert.deepEqual(readFileSync(path), Buffer.alloc(4096, 0x41), 'left as it was (the daemon sets it aside)');
 });
+
+void test('doctor never prints credentials inside URLs', async (t) => {
+  const dir = scratch(t);
+  const { out } = await doctor(
+    {
+      ARGOS_SOURCE: 'stdin',
+      ARGOS_DB_PATH: join(dir, 'argos.db'),
+      ARGOS_HTTP_ADDRESS: '',
+      ARGOS_MQTT_URL: `mqtt://argos:hunter2@127.0.0.1:${await closedPort()}`,
+      ARGOS_MQTT_USERNAME: 'argos',
+      ARGOS_NTFY_SERVER: `http://admin:s3cret@127.0.0.1:${await closedPort()}/?auth=tok-9`,
+      ARGOS_NTFY_TOPIC: 'alerts',
+    },
+    dir,
+  );
+  for (const secret of ['hunter2', 's3cret', 'tok-9']) assert.ok(!out.includes(secret), `doctor printed ${secret}: ${out}`);
+  assert.match(out, /argos:\[redacted\]@127\.0\.0\.1/);
+});
