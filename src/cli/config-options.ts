@@ -17,22 +17,42 @@ export function addConfigOptions(cmd: Command): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (ARGOS_LOG_LEVEL)');
 }
 
-/** Loads the configuration for a command; `overrides` are its flags by config key. */
-export function configFor(ctx: CliContext, flags: CommonFlags, overrides: Partial<Record<keyof Config, string | number | boolean | undefined>> = {}): Config {
+/** Loads the configuration for a command; `overrides` are its flags by config key, `required` what it cannot run without. */
+export function configFor(
+  ctx: CliContext,
+  flags: CommonFlags,
+  overrides: Partial<Record<keyof Config, string | number | boolean | undefined>> = {},
+  required?: Partial<Record<keyof Config, string>>,
+): Config {
   const envFile = flags.envFile ?? '.env';
   return loadConfig({
     env: ctx.env,
     envFile: isAbsolute(envFile) ? envFile : join(ctx.cwd, envFile),
     flags: { logLevel: flags.logLevel, ...overrides },
+    required,
   });
 }
 
-const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken'];
+const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken', 'hubToken', 'hubReadToken'];
+
+/** A URL with its password replaced (database and broker URLs may carry credentials). */
+export function redactUrl(s: string): string {
+  try {
+    const u = new URL(s);
+    if (u.password === '') return s;
+    u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return s;
+  }
+}
 
 /** The configuration with secrets replaced (also credentials inside URLs), for printing and logging. */
 export function redactConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
   for (const [k, v] of Object.entries(out)) if (typeof v === 'string') out[k] = redactUrlCredentials(v);
   for (const k of SECRET_KEYS) if (out[k] !== undefined) out[k] = '[redacted]';
+  out.hubDatabaseUrl = redactUrl(c.hubDatabaseUrl);
+  if (c.mqttUrl !== undefined) out.mqttUrl = redactUrl(c.mqttUrl);
   return out;
 }

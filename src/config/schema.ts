@@ -60,6 +60,8 @@ export interface Setting {
   sample: string;
   /** An empty value means something (e.g. "off") instead of "use the default". */
   emptyIsValue?: true;
+  /** A secret: a problem with it never repeats the value. */
+  secret?: true;
 }
 
 const shape = {
@@ -121,6 +123,25 @@ const shape = {
   drainTimeout: duration.default(10_000),
   learnDuration: duration.default(3_600_000),
   systemdNotify: boolean.default(true),
+  hubHttp: listenAddress.refine((s) => s !== '', 'must be HOST:PORT (the hub always serves its API)').default('127.0.0.1:8480'),
+  hubDatabaseUrl: z
+    .string()
+    .min(1)
+    .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^postgres(ql)?:\/\/[^\s]+$/i.test(s), 'must be a postgres:// URL or an SQLite file path')
+    .default('/var/lib/argos/hub.db'),
+  hubToken: optionalString,
+  hubReadToken: optionalString,
+  hubGroup: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . or -')
+    .default('argos-hub'),
+  hubInstance: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 letters, digits, _ . or -')
+    .optional(),
+  hubConnections: int(1, 256).default(16),
+  hubSessionExpiry: duration.default(86_400_000),
+  hubRetentionAge: duration.default(90 * 86_400_000),
 };
 
 export const configSchema = z
@@ -134,6 +155,15 @@ export const configSchema = z
     }
     if ((c.mqttCert === undefined) !== (c.mqttKey === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['mqttKey'], message: 'ARGOS_MQTT_CERT and ARGOS_MQTT_KEY go together: set both or neither' });
+    }
+    if (c.hubToken !== undefined && c.hubToken.length < 16) {
+      ctx.addIssue({ code: 'custom', path: ['hubToken'], message: 'must be at least 16 characters (e.g. openssl rand -hex 32)' });
+    }
+    if (c.hubReadToken !== undefined && c.hubReadToken.length < 16) {
+      ctx.addIssue({ code: 'custom', path: ['hubReadToken'], message: 'must be at least 16 characters (e.g. openssl rand -hex 32)' });
+    }
+    if (c.hubToken !== undefined && c.hubToken === c.hubReadToken) {
+      ctx.addIssue({ code: 'custom', path: ['hubReadToken'], message: 'must differ from ARGOS_HUB_TOKEN' });
     }
     if (c.mqttPassword !== undefined && c.mqttUsername === undefined) {
       ctx.addIssue({ code: 'custom', path: ['mqttUsername'], message: 'is required when ARGOS_MQTT_PASSWORD is set' });
@@ -191,7 +221,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'retentionSize', env: ['ARGOS_RETENTION_SIZE'], sample: '256M', doc: 'Keep the database under about this size by deleting the oldest rows.' },
   { key: 'mqttUrl', env: ['ARGOS_MQTT_URL'], sample: '', doc: 'MQTT broker (mqtt://host:1883 or mqtts://host:8883); unset = no MQTT.' },
   { key: 'mqttUsername', env: ['ARGOS_MQTT_USERNAME'], sample: '', doc: 'MQTT user name.' },
-  { key: 'mqttPassword', env: ['ARGOS_MQTT_PASSWORD'], sample: '', doc: 'MQTT password (never logged).' },
+  { key: 'mqttPassword', secret: true, env: ['ARGOS_MQTT_PASSWORD'], sample: '', doc: 'MQTT password (never logged).' },
   { key: 'mqttPrefix', env: ['ARGOS_MQTT_PREFIX'], sample: 'argos', doc: 'Topic prefix: <prefix>/<node>/status|alert|stats.' },
   { key: 'mqttCa', env: ['ARGOS_MQTT_CA'], sample: '', doc: 'PEM file of the CA that signed the broker\'s certificate.' },
   { key: 'mqttCert', env: ['ARGOS_MQTT_CERT'], sample: '', doc: 'PEM client certificate for mutual TLS.' },
@@ -199,10 +229,19 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mqttStatsInterval', env: ['ARGOS_MQTT_STATS_INTERVAL'], sample: '60s', doc: 'How often counters are published to <prefix>/<node>/stats.' },
   { key: 'ntfyServer', env: ['ARGOS_NTFY_SERVER'], sample: 'https://ntfy.sh', doc: 'Ntfy server.' },
   { key: 'ntfyTopic', env: ['ARGOS_NTFY_TOPIC'], sample: '', doc: 'Ntfy topic; unset = no push notifications.' },
-  { key: 'ntfyToken', env: ['ARGOS_NTFY_TOKEN'], sample: '', doc: 'Ntfy access token (sent as Bearer; never logged).' },
+  { key: 'ntfyToken', secret: true, env: ['ARGOS_NTFY_TOKEN'], sample: '', doc: 'Ntfy access token (sent as Bearer; never logged).' },
   { key: 'httpAddress', env: ['ARGOS_HTTP_ADDRESS'], sample: '127.0.0.1:9464', emptyIsValue: true, doc: 'Address of /healthz and /metrics; empty = off.' },
   { key: 'logLevel', env: ['ARGOS_LOG_LEVEL'], sample: 'info', doc: 'Log level: fatal, error, warn, info, debug, trace or silent.' },
   { key: 'drainTimeout', env: ['ARGOS_DRAIN_TIMEOUT'], sample: '10s', doc: 'How long a stop or a replay waits for queued windows and undelivered alerts.' },
   { key: 'learnDuration', env: ['ARGOS_LEARN_DURATION'], sample: '1h', doc: 'How long `argos learn` records normal behaviour.' },
   { key: 'systemdNotify', env: ['ARGOS_SYSTEMD_NOTIFY'], sample: 'true', doc: 'Send READY/WATCHDOG/STOPPING to systemd when NOTIFY_SOCKET is set.' },
+  { key: 'hubHttp', env: ['ARGOS_HUB_HTTP'], sample: '127.0.0.1:8480', doc: '`argos hub`: address of the REST API, the dashboard (/) and /metrics.' },
+  { key: 'hubDatabaseUrl', secret: true, env: ['ARGOS_HUB_DATABASE_URL'], sample: '/var/lib/argos/hub.db', doc: '`argos hub`: postgres://user:password@host:5432/db for a fleet (several hubs), or an SQLite file for one small hub.' },
+  { key: 'hubToken', secret: true, env: ['ARGOS_HUB_TOKEN'], sample: '', doc: '`argos hub`: bearer token for the API and the dashboard, read and write (at least 16 characters; required; never logged).' },
+  { key: 'hubReadToken', secret: true, env: ['ARGOS_HUB_READ_TOKEN'], sample: '', doc: '`argos hub`: a second bearer token that may only read (no commands); unset = none.' },
+  { key: 'hubGroup', env: ['ARGOS_HUB_GROUP'], sample: 'argos-hub', doc: '`argos hub`: MQTT shared-subscription group ($share/<group>/...); hubs of one fleet use the same group.' },
+  { key: 'hubInstance', env: ['ARGOS_HUB_INSTANCE'], sample: '', doc: '`argos hub`: this hub\'s name in its MQTT client ids, stable across restarts so its persistent sessions resume; default: the hostname.' },
+  { key: 'hubConnections', env: ['ARGOS_HUB_CONNECTIONS'], sample: '16', doc: '`argos hub`: MQTT connections in the shared group; each has one message in flight until it is stored, so more connections mean larger write batches.' },
+  { key: 'hubSessionExpiry', env: ['ARGOS_HUB_SESSION_EXPIRY'], sample: '1d', doc: '`argos hub`: how long the broker keeps a stopped hub\'s session and its queued messages.' },
+  { key: 'hubRetentionAge', env: ['ARGOS_HUB_RETENTION_AGE'], sample: '90d', doc: '`argos hub`: delete alerts and command results received longer ago than this.' },
 ];

@@ -13,6 +13,8 @@ export const REDACT_PATHS = [
   'config.mqttPassword',
   'config.ntfyToken',
   'config.mqttKey',
+  'config.hubToken',
+  'config.hubReadToken',
 ];
 
 /**

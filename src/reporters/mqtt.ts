@@ -8,27 +8,18 @@
 // - `<prefix>/<node>/stats`: counters every `statsIntervalMs`, QoS 0.
 // Reconnects with capped exponential backoff and jitter (mqtt.js's fixed period is off).
 // Nothing is published while disconnected (mqtt.js would queue it in memory).
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
 import { type Lifecycle } from '../core/types.js';
-import { encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind } from '../core/mqtt.js';
+import { brokerAuthOptions, brokerForLogs, encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind, type BrokerSettings } from '../core/mqtt.js';
 import type { Reporter, SendResult } from './reporter.js';
 import { escapeJsonForTerminal, topicSegment } from '../core/sanitize.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
 import type { OutboxMessage } from '../core/storage.js';
 
-export interface MqttReporterOptions {
-  /** mqtt://, mqtts://, tcp://, ssl://, ws:// or wss:// URL. */
-  url: string;
-  username?: string;
-  password?: string;
-  /** PEM files (ARGOS_MQTT_CA, ARGOS_MQTT_CERT, ARGOS_MQTT_KEY), read at start. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
+export interface MqttReporterOptions extends BrokerSettings {
   prefix: string;
   node: string;
   log: Logger;
@@ -47,8 +38,7 @@ export interface MqttReporterOptions {
   ackTimeoutMs?: number;
 }
 
-/** Readable problem with the MQTT settings (unreadable TLS file). */
-export class MqttConfigError extends Error {}
+export { MqttConfigError } from '../core/mqtt.js';
 
 export class MqttReporter implements Reporter, Lifecycle {
   readonly name = 'mqtt';
@@ -161,12 +151,7 @@ export class MqttReporter implements Reporter, Lifecycle {
       reconnectPeriod: 0,
       will: { topic: status, payload: Buffer.from(encodePayload('status', 'offline')), qos: TOPIC_OPTIONS.status.qos, retain: TOPIC_OPTIONS.status.retain },
     };
-    if (this.o.username !== undefined) options.username = this.o.username;
-    if (this.o.password !== undefined) options.password = this.o.password;
-    if (this.o.caFile !== undefined) options.ca = readPem(this.o.caFile, 'ARGOS_MQTT_CA');
-    if (this.o.certFile !== undefined) options.cert = readPem(this.o.certFile, 'ARGOS_MQTT_CERT');
-    if (this.o.keyFile !== undefined) options.key = readPem(this.o.keyFile, 'ARGOS_MQTT_KEY');
-    return options;
+    return { ...options, ...brokerAuthOptions(this.o) };
   }
 
   private onConnect(): void {
@@ -213,21 +198,6 @@ export class MqttReporter implements Reporter, Lifecycle {
 
   /** The broker URL without credentials, for logs. */
   private safeUrl(): string {
-    try {
-      const u = new URL(this.o.url);
-      u.username = '';
-      u.password = '';
-      return u.toString();
-    } catch {
-      return '(invalid URL)';
-    }
-  }
-}
-
-function readPem(path: string, setting: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new MqttConfigError(`${setting}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and its permissions`);
+    return brokerForLogs(this.o.url);
   }
 }

@@ -12,5 +12,6 @@ export const COMMANDS: readonly Loader[] = [
   () => import('./train.js'),
   () => import('./evaluate.js'),
   () => import('./alerts.js'),
+  () => import('./hub.js'),
   () => import('./doctor.js'),
 ];
