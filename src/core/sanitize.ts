@@ -38,10 +38,13 @@ const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:"]*):([^\s/@"]*)@/gi;
 /** Query parameters that carry credentials (`?token=…`, `&auth=…`). */
 const URL_SECRET_PARAM = /([?&](?:token|auth|access_token|password|passwd|secret|api_?key|key)=)[^&\s#"]*/gi;
 
-/** `s` with the credentials of every URL in it replaced by `[redacted]` (user names stay). */
+/**
+ * `s` with the credentials of every URL in it replaced by `redacted` (user names stay; the URL
+ * stays a valid URL).
+ */
 export function redactUrlCredentials(s: string): string {
   if (!s.includes('://')) return s;
-  return s.replace(URL_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:[redacted]@`).replace(URL_SECRET_PARAM, '$1[redacted]');
+  return s.replace(URL_PASSWORD, (_m, scheme: string, user: string) => `${scheme}${user}:redacted@`).replace(URL_SECRET_PARAM, '$1redacted');
 }
 
 /**

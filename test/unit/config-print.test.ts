@@ -70,14 +70,14 @@ void test('credentials inside URLs are never printed by argos config', async (t)
     const r = await runInProcess([...args, '--env-file', join(dir, 'none.env')], { env, cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     for (const secret of ['s3cret-pw', 'other-secret', 'hunter2', 'tok-123', 'tk_abc']) assert.ok(!r.stdout.includes(secret), `${args.join(' ')} printed ${secret}`);
-    assert.match(r.stdout, /mqtt:\/\/u:\[redacted\]@broker:1883/);
+    assert.match(r.stdout, /mqtt:\/\/u:redacted@broker:1883/);
   }
 });
 
 void test('redactUrlCredentials keeps the rest of the text', () => {
-  assert.equal(redactUrlCredentials('connect to mqtts://user:p%40ss@host:8883/x failed'), 'connect to mqtts://user:[redacted]@host:8883/x failed');
-  assert.equal(redactUrlCredentials('"url":"ws://a:b@h/mqtt"'), '"url":"ws://a:[redacted]@h/mqtt"');
-  assert.equal(redactUrlCredentials('https://ntfy.sh/topic?auth=abc&x=1'), 'https://ntfy.sh/topic?auth=[redacted]&x=1');
+  assert.equal(redactUrlCredentials('connect to mqtts://user:p%40ss@host:8883/x failed'), 'connect to mqtts://user:redacted@host:8883/x failed');
+  assert.equal(redactUrlCredentials('"url":"ws://a:b@h/mqtt"'), '"url":"ws://a:redacted@h/mqtt"');
+  assert.equal(redactUrlCredentials('https://ntfy.sh/topic?auth=abc&x=1'), 'https://ntfy.sh/topic?auth=redacted&x=1');
   assert.equal(redactUrlCredentials('mqtt://broker:1883 and no secret'), 'mqtt://broker:1883 and no secret');
   fc.assert(
     fc.property(fc.webUrl({ withQueryParameters: true }), fc.string({ minLength: 1 }).filter((p) => !/[\s/@"]/.test(p)), (url, password) => {
