@@ -34,12 +34,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$installs_postgres" = yes ] && command -v systemctl >/dev/null; then
     systemctl disable --now postgresql >/dev/null 2>&1 || true
   fi
+  # Debian enables (and on a booted system starts) the broker's service when it installs the
+  # package. The tests start brokers of their own: leave the system's broker off, as it was.
+  if [[ " ${missing[*]} " == *" mosquitto "* ]]; then
+    if command -v systemctl >/dev/null 2>&1; then
+      systemctl stop mosquitto.service >/dev/null 2>&1 || true
+      systemctl disable mosquitto.service >/dev/null 2>&1 || true
+    fi
+    if command -v service >/dev/null 2>&1; then service mosquitto stop >/dev/null 2>&1 || true; fi
+  fi
 fi
 
 stamp=node_modules/.argos-setup
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing npm packages (builds better-sqlite3; about a minute)" >&2
+  echo "setup: installing npm packages (builds better-sqlite3; about two minutes)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi

@@ -4,6 +4,7 @@ import { join, isAbsolute } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
 import type { CliContext } from './context.js';
+import { redactUrlCredentials } from '../core/sanitize.js';
 
 export interface CommonFlags {
   envFile?: string;
@@ -35,22 +36,12 @@ export function configFor(
 const SECRET_KEYS: readonly (keyof Config)[] = ['mqttPassword', 'ntfyToken', 'hubToken', 'hubReadToken'];
 
 /** A URL with its password replaced (database and broker URLs may carry credentials). */
-export function redactUrl(s: string): string {
-  try {
-    const u = new URL(s);
-    if (u.password === '') return s;
-    u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return s;
-  }
-}
+export const redactUrl = redactUrlCredentials;
 
-/** The configuration with secrets replaced, for printing and logging. */
+/** The configuration with secrets replaced (also credentials inside URLs), for printing and logging. */
 export function redactConfig(c: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
+  for (const [k, v] of Object.entries(out)) if (typeof v === 'string') out[k] = redactUrlCredentials(v);
   for (const k of SECRET_KEYS) if (out[k] !== undefined) out[k] = '[redacted]';
-  out.hubDatabaseUrl = redactUrl(c.hubDatabaseUrl);
-  if (c.mqttUrl !== undefined) out.mqttUrl = redactUrl(c.mqttUrl);
   return out;
 }

@@ -116,7 +116,7 @@ const shape = {
   mqttKey: optionalString,
   mqttStatsInterval: duration.default(60_000),
   ntfyServer: httpUrl.default('https://ntfy.sh'),
-  ntfyTopic: optionalString,
+  ntfyTopic: optionalString.refine((s) => s === undefined || /^[-_A-Za-z0-9]{1,64}$/.test(s), 'must be 1 to 64 letters, digits, - or _ (what ntfy accepts as a topic)'),
   ntfyToken: optionalString,
   httpAddress: listenAddress.default('127.0.0.1:9464'),
   logLevel: logLevel.default('info'),
@@ -177,6 +177,18 @@ export const configSchema = z
   });
 
 type ConfigShape = typeof shape;
+
+/** What a setting's number means, for printing it back in a form `loadConfig` reads as the same. */
+export type SettingUnit = 'duration' | 'size';
+
+/** The unit of every duration and size setting, read off the schema. */
+export function unitOf(key: keyof ConfigShape): SettingUnit | undefined {
+  const schema: z.ZodType = shape[key];
+  const inner = schema instanceof z.ZodDefault || schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (inner === duration) return 'duration';
+  if (inner === bytes) return 'size';
+  return undefined;
+}
 export type Config = z.infer<typeof configSchema>;
 
 /** The documentation table: every setting, its variables and its default. */

@@ -2,9 +2,9 @@
 // A class with fields (not a Map) keeps the hot path to one property increment.
 
 export class Counters {
-  /** Lines read from the source. */
+  /** Event lines read from the source (every type, also ignored ones); not the malformed lines. */
   events = 0;
-  /** Lines that were not valid JSON events or had an unknown shape. */
+  /** Lines that were not events: not JSON, not an object, or an event of an unknown shape. */
   malformed = 0;
   /** Valid events of types we do not use (kprobes, throttle notices, ...). */
   ignored = 0;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Alert } from './alert.js';
 import { z } from 'zod';
-import { topicSegment } from './sanitize.js';
+import { escapeJsonForTerminal, topicSegment } from './sanitize.js';
 
 /** Counters published periodically. */
 export interface StatsPayload {
@@ -125,7 +125,7 @@ export function topicFor(prefix: string, node: string, kind: TopicKind): string 
 }
 
 export function encodePayload<K extends TopicKind>(kind: K, payload: MqttTopicPayloads[K]): string {
-  return kind === 'status' ? String(payload) : JSON.stringify(payload);
+  return kind === 'status' ? String(payload) : escapeJsonForTerminal(JSON.stringify(payload));
 }
 
 /** How a client reaches the broker (the daemon's reporter and the hub share the settings). */

@@ -15,6 +15,7 @@ import { Alerter } from '../alerter/alerter.js';
 import { NewProgramWatch } from '../alerter/new-programs.js';
 import { SqliteStore } from '../store/store.js';
 import { RetentionTask } from '../store/retention.js';
+import { BufferedAlertStore } from '../store/buffered-alerts.js';
 import { Parser } from '../parser/index.js';
 import { Tokenizer } from '../syscalls/index.js';
 import { tokenMap, universalVocabulary } from '../syscalls/universal.js';
@@ -30,7 +31,7 @@ import type { MqttReporter } from '../reporters/mqtt.js';
 import { createMetrics, type ArgosMetrics } from '../health/metrics.js';
 import { HealthServer } from '../health/server.js';
 import type { HealthProbe } from '../health/probe.js';
-import { databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
+import { alertStorageProbe, databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
 import { createSource } from './sources.js';
 import { buildReporting } from './reporting.js';
 import { resolveGeometry, type Geometry } from './geometry.js';
@@ -66,6 +67,8 @@ export interface PipelineParts {
   store: SqliteStore;
   /** Reads the operators' allowances at start. */
   allowances: Lifecycle;
+  /** What the alerter writes through: keeps alerts in memory while the database refuses writes. */
+  alertBuffer: BufferedAlertStore;
   reporters: Reporting;
   /** The operators' commands (MQTT `cmd`, and the CLI's through the database). */
   commands: Commands;
@@ -92,6 +95,7 @@ export class Pipeline implements Lifecycle {
   readonly detector: Detector;
   readonly alerter: Alerter;
   readonly store: SqliteStore;
+  readonly alertBuffer: BufferedAlertStore;
   readonly reporters: Reporting;
   readonly mqtt: MqttReporter | undefined;
   readonly commands: Commands;
@@ -112,9 +116,11 @@ export class Pipeline implements Lifecycle {
     this.device = p.device;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
+    this.alertBuffer = p.alertBuffer;
     this.group = new LifecycleGroup(
       [
         { name: 'store', part: p.store },
+        { name: 'alert buffer', part: p.alertBuffer },
         { name: 'allowances', part: p.allowances },
         { name: 'retention', part: p.retention },
         { name: 'reporters', part: p.reporters },
@@ -134,8 +140,13 @@ export class Pipeline implements Lifecycle {
     return this.group.start();
   }
 
-  stop(): Promise<void> {
-    return this.group.stop();
+  /**
+   * Stops what started, in reverse; then closes the classifier even when the detector never
+   * started (a failed start must not leave its worker threads keeping the process alive).
+   */
+  async stop(): Promise<void> {
+    await this.group.stop();
+    await this.detector.stop();
   }
 
   /**
@@ -189,8 +200,9 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const geometry = resolveGeometry(config, model.card);
   log.info({ model: model.card.name, version: initial.version ?? 0, files: model.files, ...geometry, learning }, 'model loaded');
 
-  const store = new SqliteStore({ path: config.dbPath, clock });
+  const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: log.child({ module: 'store' }) });
   const allowances = new Allowances(store);
+  const fixed = fixedModelDaemon({ node, clock, model: () => ({ name: model.card.name }), allowancesChanged: () => allowances.reload() });
   // Bound late: the learner exists once every stage it swaps models in does.
   let learner: Learner | undefined;
   let recorder: BaselineRecorder | undefined;
@@ -206,8 +218,9 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     },
   });
   const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log, onCommand: (payload) => commands.runMessage(payload) });
+  const alertBuffer = new BufferedAlertStore({ inner: store, log: log.child({ module: 'store' }), onStored: () => reporters.wake() });
   const alerter = new Alerter({
-    store,
+    store: alertBuffer,
     reporters: reporters.names,
     node,
     model: { name: model.card.name, threshold: model.card.threshold },
@@ -228,125 +241,135 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     },
     clock,
   });
-  const registry = new Registry();
-  // Gauges are read at scrape time, after every stage below exists.
-  const metrics = createMetrics({
-    registry,
-    counters,
-    node: config.nodeName,
-    trackedProcesses: () => tracker.size,
-    queueDepth: () => detector.queued,
-    outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
-    ...(learning
-      ? {
-          learning: () => {
-            const l = learner as Learner;
-            return { state: l.state, version: l.version, progress: l.progress, baselineTraces: store.baselineStats().traces, trainings: l.trainings };
-          },
-        }
-      : {}),
-  });
-  const detector = new Detector({
-    model: await scoringModel(model, config, { log, timers, learning: learning && initial.version === undefined }),
-    sink: alerter,
-    counters,
-    log: log.child({ module: 'detector' }),
-    batchSize: config.batchSize,
-    queueMax: config.queueMax,
-    drainTimeoutMs: config.drainTimeout,
-    onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
-  });
-  const newPrograms = new NewProgramWatch({ sink: alerter, allow: config.newProgramAllow, known: model.card.programs });
-  const tracker = new Tracker({
-    ...geometry,
-    maxProcesses: config.maxProcesses,
-    sink: detector,
-    counters,
-    clock,
-    timers,
-    // Events are tokenized in the universal vocabulary; windows are put into the model's tokens.
-    tokenMap: tokenMap(Tokenizer.fromMapping(model.mapping)),
-    // A recording replayed at full speed has no real time between its events: no idle flush.
-    idleFlushMs: config.source === 'replay' && config.replaySpeed === 'max' ? 0 : config.idleFlush,
-    onExec: (p) => newPrograms.exec(p),
-    log: log.child({ module: 'tracker' }),
-  });
-  const fixed = fixedModelDaemon({ node, clock, model: () => ({ name: model.card.name }), allowancesChanged: () => allowances.reload() });
-  let device: DeviceLearning | undefined;
-  if (models !== undefined) {
-    const switcher = new PipelineModels({ config, models, generic: () => loadModel({}, o.modelDefaults), detector, tracker, alerter, newPrograms, log, initial });
-    device = buildDeviceLearning({
-      config,
-      store,
-      models,
-      geometry,
-      switcher,
+  const scoring = await scoringModel(model, config, { log, timers, learning: learning && initial.version === undefined });
+  try {
+    const registry = new Registry();
+    // Gauges are read at scrape time, after every stage below exists.
+    const metrics = createMetrics({
+      registry,
+      counters,
+      node: config.nodeName,
+      trackedProcesses: () => tracker.size,
+      queueDepth: () => detector.queued,
+      outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+      alertBuffer: () => alertBuffer.status(),
+      ...(learning
+        ? {
+            learning: () => {
+              const l = learner as Learner;
+              return { state: l.state, version: l.version, progress: l.progress, baselineTraces: store.baselineStats().traces, trainings: l.trainings };
+            },
+          }
+        : {}),
+    });
+    const detector = new Detector({
+      model: scoring,
+      sink: alerter,
+      counters,
+      log: log.child({ module: 'detector' }),
+      batchSize: config.batchSize,
+      queueMax: config.queueMax,
+      drainTimeoutMs: config.drainTimeout,
+      onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
+    });
+    const newPrograms = new NewProgramWatch({ sink: alerter, allow: config.newProgramAllow, known: model.card.programs });
+    const tracker = new Tracker({
+      ...geometry,
+      maxProcesses: config.maxProcesses,
+      sink: detector,
       counters,
       clock,
       timers,
+      // Events are tokenized in the universal vocabulary; windows are put into the model's tokens.
+      tokenMap: tokenMap(Tokenizer.fromMapping(model.mapping)),
+      // A recording replayed at full speed has no real time between its events: no idle flush.
+      idleFlushMs: config.source === 'replay' && config.replaySpeed === 'max' ? 0 : config.idleFlush,
+      onExec: (p) => newPrograms.exec(p),
+      // The tracker and the parser name their module themselves.
       log,
-      onState: (state) => {
-        mqtt?.publishState(state);
-        log.info({ state: state.state, model: state.model, learning: state.learning }, 'daemon state');
-      },
-      onExternalChange: () => allowances.reload(),
     });
-    learner = device.learner;
-    recorder = device.recorder;
+    let device: DeviceLearning | undefined;
+    if (models !== undefined) {
+      const switcher = new PipelineModels({ config, models, generic: () => loadModel({}, o.modelDefaults), detector, tracker, alerter, newPrograms, log, initial });
+      device = buildDeviceLearning({
+        config,
+        store,
+        models,
+        geometry,
+        switcher,
+        counters,
+        clock,
+        timers,
+        log,
+        onState: (state) => {
+          mqtt?.publishState(state);
+          log.info({ state: state.state, model: state.model, learning: state.learning }, 'daemon state');
+        },
+        onExternalChange: () => allowances.reload(),
+      });
+      learner = device.learner;
+      recorder = device.recorder;
+    }
+    const parser = new Parser({
+      handler: recorder === undefined ? tracker : fanOut(tracker, recorder),
+      tokenizer: universalVocabulary().tokenizer,
+      counters,
+      log,
+      clock,
+    });
+    const source = o.source ? o.source(parser) : createSource(config, { sink: parser, logger: log, counters, clock, timers, stdin: o.stdin, policyPath: shippedPolicy });
+    let finished = false;
+    source.done.then(
+      () => (finished = true),
+      () => undefined,
+    );
+    const classifierHealth = (): ClassifierHealth => detector.current.classifier.health?.() ?? { engines: 0, dead: 0, restarts: 0 };
+    const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events + counters.malformed, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
+    const probes: HealthProbe[] = [
+      sourceProbe,
+      modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: classifierHealth }),
+      databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
+      alertStorageProbe({ status: () => alertBuffer.status() }),
+    ];
+    if (device) probes.push(device.probe);
+    if (mqtt) {
+      probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+    }
+    const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
+    const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot(), clock });
+    const allowancesPart: Lifecycle = {
+      start: () => {
+        allowances.reload();
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    };
+    return new Pipeline({
+      counters,
+      model,
+      geometry,
+      source,
+      tracker,
+      detector,
+      alerter,
+      store,
+      alertBuffer,
+      allowances: allowancesPart,
+      reporters,
+      mqtt,
+      retention,
+      health,
+      metrics,
+      clock,
+      commands,
+      device,
+      // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
+      sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifierHealth()),
+      log,
+    });
+  } catch (e) {
+    // Nothing else holds the classifier yet: close its worker threads, or they keep the process alive.
+    await scoring.classifier.close().catch(() => undefined);
+    throw e;
   }
-  const parser = new Parser({
-    handler: recorder === undefined ? tracker : fanOut(tracker, recorder),
-    tokenizer: universalVocabulary().tokenizer,
-    counters,
-    log: log.child({ module: 'parser' }),
-    clock,
-  });
-  const source = o.source ? o.source(parser) : createSource(config, { sink: parser, logger: log, counters, clock, timers, stdin: o.stdin, policyPath: shippedPolicy });
-  let finished = false;
-  source.done.then(
-    () => (finished = true),
-    () => undefined,
-  );
-  const classifierHealth = (): ClassifierHealth => detector.current.classifier.health?.() ?? { engines: 0, dead: 0, restarts: 0 };
-  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
-  const probes: HealthProbe[] = [
-    sourceProbe,
-    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: classifierHealth }),
-    databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
-  ];
-  if (device) probes.push(device.probe);
-  if (mqtt) {
-    probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
-  }
-  const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
-  const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
-  const allowancesPart: Lifecycle = {
-    start: () => {
-      allowances.reload();
-      return Promise.resolve();
-    },
-    stop: () => Promise.resolve(),
-  };
-  return new Pipeline({
-    counters,
-    model,
-    geometry,
-    source,
-    tracker,
-    detector,
-    alerter,
-    store,
-    allowances: allowancesPart,
-    reporters,
-    mqtt,
-    retention,
-    health,
-    metrics,
-    clock,
-    commands,
-    device,
-    // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
-    sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifierHealth()),
-    log,
-  });
 }

@@ -89,3 +89,22 @@ export function reporterProbe(o: { name: string; connected: () => boolean; depth
     },
   };
 }
+
+/**
+ * Whether alerts reach the database (not critical: the daemon keeps watching and keeps what it
+ * cannot store in memory, so it is degraded, not failing).
+ */
+export function alertStorageProbe(o: { status: () => { buffered: number; bufferedProcesses: number; dropped: number; failing: string | undefined } }): HealthProbe {
+  return {
+    name: 'alert storage',
+    critical: false,
+    check() {
+      const s = o.status();
+      const lost = s.dropped > 0 ? `; ${s.dropped} lost since start (buffer full)` : '';
+      if (s.failing !== undefined || s.buffered > 0) {
+        return { ok: false, detail: `the database refuses writes (${s.failing ?? 'retrying'}): ${s.buffered} alert writes and ${s.bufferedProcesses} processes waiting in memory${lost}` };
+      }
+      return { ok: true, detail: `alerts are stored${lost}` };
+    },
+  };
+}

@@ -41,6 +41,8 @@ export interface MetricSources {
   queueDepth?: () => number;
   /** Undelivered messages per reporter (e.g. { mqtt: 3, ntfy: 0 }). */
   outboxDepth?: () => Record<string, number> | Promise<Record<string, number>>;
+  /** Alerts kept in memory while the database refuses writes, and those given up. */
+  alertBuffer?: () => { buffered: number; dropped: number };
   /** The learning lifecycle, when the daemon learns the device. */
   learning?: () => LearningMetrics;
 }
@@ -98,7 +100,7 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
       this.set({ version: VERSION, runtime, node: opts.node ?? '' }, 1);
     },
   });
-  const { trackedProcesses, queueDepth, outboxDepth } = opts;
+  const { trackedProcesses, queueDepth, outboxDepth, alertBuffer } = opts;
   const scraped = (name: string, help: string, read: (() => number) | undefined) => {
     if (!read) return;
     new Gauge({
@@ -112,6 +114,18 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
   };
   scraped('argos_tracked_processes', 'Processes currently tracked.', trackedProcesses);
   scraped('argos_classifier_queue_depth', 'Windows waiting for the classifier.', queueDepth);
+  if (alertBuffer) {
+    scraped('argos_alerts_buffered', 'Alert writes kept in memory because the database refuses writes (disk full).', () => alertBuffer().buffered);
+    new Counter({
+      name: 'argos_alerts_lost_total',
+      help: 'Alerts given up because the in-memory buffer was full while the database refused writes.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(alertBuffer().dropped);
+      },
+    });
+  }
   if (outboxDepth) {
     new Gauge({
       name: 'argos_outbox_depth',

@@ -18,7 +18,7 @@ import type { Logger } from '../core/logger.js';
 import { type Lifecycle } from '../core/types.js';
 import { brokerAuthOptions, brokerForLogs, encodePayload, TOPIC_OPTIONS, topicFor, type BrokerSettings, type CommandResult, type MqttTopicPayloads, type StatePayload, type StatsPayload, type TopicKind } from '../core/mqtt.js';
 import type { Reporter, SendResult } from './reporter.js';
-import { topicSegment } from '../core/sanitize.js';
+import { escapeJsonForTerminal, topicSegment } from '../core/sanitize.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
 import type { OutboxMessage } from '../core/storage.js';
@@ -89,7 +89,7 @@ export class MqttReporter implements Reporter, Lifecycle {
   async start(): Promise<void> {
     if (this.client) return;
     this.stopping = false;
-    this.startedAt = this.clock.now();
+    this.startedAt = this.clock.monotonic();
     this.options = this.clientOptions();
     this.connect();
   }
@@ -131,7 +131,8 @@ export class MqttReporter implements Reporter, Lifecycle {
     if (!client || !client.connected || this.stopping) return { kind: 'retry', reason: 'not connected to the MQTT broker' };
     return new Promise((resolve) => {
       const timer = this.timers.setTimeout(() => resolve({ kind: 'retry', reason: 'no PUBACK in time' }), this.o.ackTimeoutMs ?? 30_000);
-      client.publish(this.topic('alert'), message.payload, TOPIC_OPTIONS.alert, (err) => {
+      // The stored JSON as it is, with what a subscriber's terminal could act on escaped (same values).
+      client.publish(this.topic('alert'), escapeJsonForTerminal(message.payload), TOPIC_OPTIONS.alert, (err) => {
         this.timers.clearTimeout(timer);
         resolve(err ? { kind: 'retry', reason: err.message } : { kind: 'delivered' });
       });
@@ -224,7 +225,7 @@ export class MqttReporter implements Reporter, Lifecycle {
       if (this.stopping) return;
       if (this.connected && this.o.stats) {
         const now = this.clock.now();
-        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((now - this.startedAt) / 1000), ...this.o.stats() };
+        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((this.clock.monotonic() - this.startedAt) / 1000), ...this.o.stats() };
         this.publish('stats', payload).catch(() => undefined);
       }
       this.armStats();

@@ -7,8 +7,9 @@ import { systemClock, type Clock } from '../core/time.js';
 import type { Lifecycle, ProcessInfo } from '../core/types.js';
 
 import type { DriverOpener, SqlDriver, SqlRow } from './driver.js';
-import { migrate } from './migrations.js';
-import { openDatabaseFile, runtimeOpener } from './open.js';
+import { migrate, MIGRATIONS } from './migrations.js';
+import { isUnusableDatabase, openDatabaseFile, runtimeOpener, setAsideDatabase, UnusableDatabaseError } from './open.js';
+import type { Logger } from '../core/logger.js';
 
 export interface BaselineStats {
   traces: number;
@@ -51,7 +52,8 @@ export interface Store extends AlertStore, OutboxStore, BaselineStore {
   findAlertIds(ref: string, limit?: number): string[];
   quarantineStats(): { traces: number; syscalls: number };
   saveCounters(snapshot: Record<string, number>): void;
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult;
+  /** `now`: the wall time ages are measured from (default the clock's). */
+  retention(maxAgeMs: number, maxBytes: number, now?: number): RetentionResult;
   /** Bytes used by live pages (the file may be larger until space is reclaimed). */
   usedBytes(): number;
   iterateBaseline(): IterableIterator<BaselineTrace>;
@@ -78,7 +80,23 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a writer waits for another process's lock. */
   busyTimeoutMs?: number;
+  /**
+   * A file that is not a usable Argos database (damaged, not SQLite, another application's)
+   * is renamed aside with a timestamp and a fresh one created, instead of failing the start.
+   * For the daemon; tools that only read leave the file alone.
+   */
+  setAsideUnusable?: boolean;
+  /** Opens an existing database without writing anything to it (no migration): for tools that only look. */
+  readonly?: boolean;
+  /** Where setting a file aside is reported. */
+  log?: Logger;
 }
+
+/** `PRAGMA application_id` of Argos databases ("Argo"). */
+export const APPLICATION_ID = 0x4172676f;
+
+/** Tables every Argos schema has. */
+const OWN_TABLES = ['alerts', 'outbox', 'processes'];
 
 const STATE_PENDING = 0;
 const STATE_DELIVERED = 1;
@@ -95,26 +113,72 @@ export class SqliteStore implements Store, Lifecycle {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Opens (creating it 0600 if needed) and migrates the database. */
+  /**
+   * Opens (creating it 0600 if needed), checks and migrates the database. An unusable file
+   * is set aside and replaced by a fresh one when `setAsideUnusable` is on.
+   */
   async start(): Promise<void> {
     if (this.dbOrNull) return;
-    const db = await openDatabaseFile(this.options.path, this.options.opener ?? runtimeOpener);
+    const { path } = this.options;
+    const opener = this.options.opener ?? runtimeOpener;
+    const readonly = this.options.readonly === true;
+    let db = await openDatabaseFile(path, opener, readonly);
     try {
-      // Must be chosen before anything is written (WAL mode writes the header): lets
-      // retention give space back to the file system.
-      if (Number(db.pragma('user_version')) === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
-      db.exec('PRAGMA journal_mode = WAL');
-      // FULL: a committed alert survives power loss, not only a crash. Writes are rare
-      // (alerts are throttled, processes and baseline are batched).
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA foreign_keys = ON');
-      migrate(db);
+      this.prepare(db);
     } catch (e) {
       db.close();
-      throw e;
+      if (!isUnusableDatabase(e)) throw e;
+      if (!this.options.setAsideUnusable || readonly || path === ':memory:') throw e instanceof UnusableDatabaseError ? e : new UnusableDatabaseError(path, (e as Error).message);
+      const movedTo = setAsideDatabase(path, this.clock.now());
+      this.options.log?.error(
+        { path, movedTo, reason: e instanceof UnusableDatabaseError ? e.reason : (e as Error).message },
+        'the database file is damaged or not an Argos database: moved it aside (kept, not deleted) and started a fresh one',
+      );
+      db = await openDatabaseFile(path, opener);
+      try {
+        this.prepare(db);
+      } catch (e2) {
+        db.close();
+        throw e2;
+      }
     }
     this.dbOrNull = db;
+  }
+
+  /** Checks that `db` is an Argos database (or empty), sets it up and migrates it. */
+  private prepare(db: SqlDriver): void {
+    const path = this.options.path;
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
+    const version = Number(db.pragma('user_version'));
+    const appId = Number(db.pragma('application_id'));
+    if (appId !== 0 && appId !== APPLICATION_ID) throw new UnusableDatabaseError(path, `another application's database (application_id ${appId})`);
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all()
+      .map((r) => String(r.name));
+    if (version === 0 && tables.length > 0) throw new UnusableDatabaseError(path, `not an Argos database (its tables: ${tables.slice(0, 5).join(', ')})`);
+    if (version > 0 && version <= MIGRATIONS.length && !OWN_TABLES.every((t) => tables.includes(t))) {
+      throw new UnusableDatabaseError(path, `not an Argos database (schema ${version} without the tables ${OWN_TABLES.join(', ')})`);
+    }
+    const check = String(db.pragma('quick_check'));
+    if (check !== 'ok') throw new UnusableDatabaseError(path, `damaged: ${check}`);
+    if (this.options.readonly === true) {
+      if (version === 0) throw new UnusableDatabaseError(path, 'empty: the daemon has not written it yet');
+      if (version > MIGRATIONS.length) migrate(db); // throws: written by a newer Argos
+      return;
+    }
+    // Must be chosen before anything is written (WAL mode writes the header): lets
+    // retention give space back to the file system.
+    if (version === 0) {
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    }
+    db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a committed alert survives power loss, not only a crash. Writes are rare
+    // (alerts are throttled, processes and baseline are batched).
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
   }
 
   async stop(): Promise<void> {
@@ -284,9 +348,9 @@ export class SqliteStore implements Store, Lifecycle {
    * outbox rows go first, then the oldest alerts (even undelivered: the disk is the hard
    * limit), then processes, counters and baseline traces.
    */
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult {
+  retention(maxAgeMs: number, maxBytes: number, now = this.clock.now()): RetentionResult {
     const db = this.db;
-    const cutoff = this.clock.now() - maxAgeMs;
+    const cutoff = now - maxAgeMs;
     const res: RetentionResult = { alerts: 0, processes: 0, outbox: 0, baseline: 0, counters: 0 };
     db.transaction(() => {
       res.outbox += db.prepare('DELETE FROM outbox WHERE state <> 0 AND settled < ?').run(cutoff).changes;

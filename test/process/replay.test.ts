@@ -12,7 +12,7 @@ import { runCli, lastJson, ROOT } from '../helpers/cli.js';
 const ADFA = join(ROOT, 'models/demo/adfa-ld.jsonl.gz');
 /** What --demo replays: real programs and attacks recorded on a Debian host. */
 const HOST = join(ROOT, 'models/recordings/debian12-x64/attacks.jsonl.gz');
-const KEYS = ['events', 'malformed', 'syscalls', 'processes', 'windows', 'alerts', 'seconds'];
+const KEYS = ['events', 'malformed', 'syscalls', 'processes', 'windows', 'alerts', 'undelivered', 'seconds'];
 
 function lines(file: string): string[] {
   return gunzipSync(readFileSync(file)).toString('utf8').trim().split('\n');
@@ -65,7 +65,7 @@ test('replay - reads standard input; bad lines are counted, not fatal', async ()
   assert.equal(r.code, 0, r.stderr);
   const s = lastJson(r.stdout);
   assert.equal(s.malformed, 2);
-  assert.equal(s.events, 3002, 'the empty line is not an event');
+  assert.equal(s.events, 3000, 'lines that are not events are malformed, not events; the empty line is neither');
 });
 
 test('replay --db keeps the alerts, and argos alerts lists them', async () => {
@@ -118,16 +118,72 @@ test('replay errors are one clear line with the right exit code', async () => {
   assert.equal(tooWide.code, 78);
 });
 
-test('replay of an empty file succeeds with zero counts', async () => {
+test('replay of a file without a single event says so: exit 2 for lines that are not events, 0 for an empty file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'argos-replay-empty-'));
   try {
-    const f = join(dir, 'empty.jsonl');
-    writeFileSync(f, '');
-    const r = await runCli(['replay', f, '--json']);
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const r = await runCli(['replay', empty, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const s = lastJson(r.stdout);
     assert.equal(s.events, 0);
     assert.equal(s.alerts, 0);
+    assert.match(r.stderr, /argos: .*empty\.jsonl holds no line; nothing was replayed/);
+
+    // Random bytes: lines split at the newline bytes; every one of them is malformed.
+    let seed = 7;
+    const bytes = Buffer.from(new Uint8Array(64 * 1024).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff));
+    const random = join(dir, 'random.bin');
+    writeFileSync(random, bytes);
+    const lines = bytes
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l.trim() !== '').length;
+    const rr = await runCli(['replay', random, '--json']);
+    assert.equal(rr.code, 2, rr.stderr);
+    const rs = lastJson(rr.stdout);
+    assert.equal(rs.events, 0);
+    assert.equal(rs.malformed, lines);
+    const human = await runCli(['replay', random]);
+    assert.equal(human.code, 2);
+    assert.match(human.stdout, /^0 events \(\d+ malformed\)/m);
+    assert.match(human.stderr, new RegExp(`no line of .*random\\.bin was a Tetragon event \\(${lines} malformed lines\\)`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay --model uses that model folder', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-replay-model-'));
+  try {
+    const r = await runCli(['replay', '--demo', '--model', join(dir, 'nothing-here')]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nothing-here/);
+    const ok = await runCli(['replay', '--demo', '--model', join(ROOT, 'models/default')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^model adfa-ld-ngram6:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('replay with an unreachable broker reports the undelivered messages truthfully, with and without --db', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-replay-undelivered-'));
+  try {
+    // Nothing listens on port 9 of 127.0.0.1 (discard; closed here): every connection is refused.
+    const env = { ARGOS_MQTT_URL: 'mqtt://127.0.0.1:9', ARGOS_DRAIN_TIMEOUT: '1s' };
+    const json = await runCli(['replay', '--demo', '--json'], { env });
+    assert.equal(json.code, 0, json.stderr);
+    const s = lastJson(json.stdout);
+    assert.ok((s.alerts as number) > 0);
+    // One MQTT message per alert, and one more for each alert whose count grew: none acknowledged.
+    assert.ok((s.undelivered as number) >= (s.alerts as number), JSON.stringify(s));
+    const human = await runCli(['replay', '--demo'], { env });
+    assert.match(human.stdout, new RegExp(`^${String(s.undelivered)} messages not delivered .* are lost with the temporary database; replay with --db FILE to keep them$`, 'm'));
+    assert.doesNotMatch(human.stdout, /stay in the outbox/);
+    const db = join(dir, 'kept.db');
+    const kept = await runCli(['replay', '--demo', '--db', db], { env });
+    assert.match(kept.stdout, new RegExp(`stay in the outbox of ${db.replace(/[/.]/g, '\\$&')}`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import type { CliContext, CommandModule } from '../context.js';
 import { addConfigOptions, configFor, type CommonFlags } from '../config-options.js';
-import { UsageError } from '../errors.js';
+import { EXIT_USAGE, UsageError } from '../errors.js';
+import { safeText } from '../../core/sanitize.js';
 import { buildPipeline, type Pipeline } from '../../daemon/index.js';
 import { createLogger } from '../../core/logger.js';
 import { createReplaySource } from '../../sources/replay.js';
@@ -15,7 +16,6 @@ import { resolveAsset } from '../../runtime/assets.js';
 import { supervise } from '../supervise.js';
 import type { Alert } from '../../core/alert.js';
 import type { ProcessInfo } from '../../core/types.js';
-import { safeText } from '../../core/sanitize.js';
 import { alertDetail } from './alerts.js';
 import { systemClock, systemTimers } from '../../core/time.js';
 
@@ -86,10 +86,12 @@ export interface ReplaySummary {
   processes: number;
   windows: number;
   alerts: number;
+  /** Messages (one per alert and reporter) still not acknowledged when the replay ended. */
+  undelivered: number;
   seconds: number;
 }
 
-export function summarise(p: Pipeline, seconds: number): ReplaySummary {
+export function summarise(p: Pipeline, seconds: number, undelivered: number): ReplaySummary {
   const c = p.counters;
   return {
     events: c.events,
@@ -98,11 +100,12 @@ export function summarise(p: Pipeline, seconds: number): ReplaySummary {
     processes: c.processes,
     windows: c.windows,
     alerts: c.alerts,
+    undelivered,
     seconds: Math.round(seconds * 1000) / 1000,
   };
 }
 
-function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts: readonly Alert[], delivered: boolean, caught?: Caught): void {
+function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts: readonly Alert[], keptIn: string | undefined, caught?: Caught): void {
   const out = (s = '') => ctx.stdout.write(`${s}\n`);
   const card = p.model.card;
   out(`model ${card.name}: window ${p.geometry.window}, delta ${p.geometry.delta}, threshold ${p.alerter.threshold}`);
@@ -111,7 +114,7 @@ function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts
   } else {
     out(`${alerts.length} alert${alerts.length === 1 ? '' : 's'}:`);
     for (const a of [...alerts].reverse()) {
-      const pod = a.pod ? ` pod ${a.pod.namespace}/${a.pod.name}` : '';
+      const pod = a.pod ? ` pod ${safeText(`${a.pod.namespace}/${a.pod.name}`, 120)}` : '';
       const repeats = a.count > 1 ? ` (x${a.count})` : '';
       out(`  ${a.kind === 'anomaly' ? `score ${a.score.toFixed(3)}` : 'new program'}  pid ${String(a.process.pid).padEnd(7)} ${safeText(a.process.binary, 120)}${pod}${repeats}`);
       const label = caught?.labels.attacks[a.process.exec_id];
@@ -126,7 +129,14 @@ function printHuman(ctx: CliContext, p: Pipeline, summary: ReplaySummary, alerts
       `${summary.processes} processes, ${summary.windows} windows, ${summary.alerts} alerts in ${summary.seconds.toFixed(2)} s`,
   );
   if (caught !== undefined) for (const l of caughtSummary(caught)) out(l);
-  if (!delivered) out('some alerts were not delivered before the drain timeout; they stay in the outbox of the database');
+  if (summary.undelivered > 0) {
+    const n = `${summary.undelivered} message${summary.undelivered === 1 ? '' : 's'}`;
+    out(
+      keptIn === undefined
+        ? `${n} not delivered before the drain timeout (ARGOS_DRAIN_TIMEOUT) are lost with the temporary database; replay with --db FILE to keep them`
+        : `${n} not delivered before the drain timeout (ARGOS_DRAIN_TIMEOUT) stay in the outbox of ${keptIn}; a daemon with ARGOS_DB_PATH=${keptIn} delivers them`,
+    );
+  }
 }
 
 export const command: CommandModule = {
@@ -139,7 +149,7 @@ export const command: CommandModule = {
         .option('--demo', `replay the bundled recording of real programs and attacks (${DEMO.recording}) through the model learned on that host (${DEMO.model})`)
         .option('--model <dir>', 'model folder (ARGOS_MODEL_DIR)')
         .option('--labels <file>', 'the recording\'s labels.json: say which alerts belong to an attack, and which attacks were caught')
-        .option('--json', 'print one summary object as the last line: events, malformed, syscalls, processes, windows, alerts, seconds')
+        .option('--json', 'print one summary object as the last line: events, malformed, syscalls, processes, windows, alerts, undelivered, seconds')
         .option('--speed <speed>', 'max, recorded, or a factor of the recorded pace such as 10', 'max')
         .option('--db <path>', 'keep alerts in this database (default: a temporary one, removed afterwards)'),
     ).action(async (file: string | undefined, flags: ReplayFlags) => {
@@ -194,7 +204,7 @@ export const command: CommandModule = {
             }),
         });
         const started = process.hrtime.bigint();
-        let delivered = true;
+        let undelivered = 0;
         let alerts: Alert[] = [];
         const code = await supervise({
           log,
@@ -204,17 +214,30 @@ export const command: CommandModule = {
           work: async () => {
             await pipeline.start();
             await pipeline.source.done;
-            delivered = await pipeline.drain(config.drainTimeout);
+            await pipeline.drain(config.drainTimeout);
+            undelivered = pipeline.store.outboxDepth();
             if (!flags.json) alerts = pipeline.store.listAlerts(0, 1000);
           },
         });
         if (code !== undefined) process.exitCode = code;
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const summary = summarise(pipeline, seconds);
+        const summary = summarise(pipeline, seconds, undelivered);
         if (flags.json) {
           ctx.stdout.write(`${JSON.stringify(summary)}\n`);
         } else {
-          printHuman(ctx, pipeline, summary, alerts, delivered, caught);
+          printHuman(ctx, pipeline, summary, alerts, flags.db, caught);
+        }
+        const what = flags.demo ? 'the demo recording' : file === '-' ? 'standard input' : file;
+        if (code === undefined && summary.events === 0 && summary.malformed > 0) {
+          // Lines, but not one event: not a recording (random bytes, another log format).
+          ctx.stderr.write(
+            `argos: no line of ${what} was a Tetragon event (${summary.malformed} malformed line${summary.malformed === 1 ? '' : 's'}); ` +
+              'give a Tetragon JSON export or a recording (one JSON event a line, plain or .gz)\n',
+          );
+          process.exitCode = EXIT_USAGE;
+        } else if (code === undefined && summary.events === 0) {
+          // Empty: nothing to replay (also a way to deliver what waits in --db's outbox).
+          ctx.stderr.write(`argos: ${what} holds no line; nothing was replayed\n`);
         }
       } finally {
         if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
