@@ -42,3 +42,16 @@ export function writableLocation(binary: string): string | undefined {
   for (const [re, what] of WRITABLE) if (re.test(binary)) return what;
   return undefined;
 }
+
+/**
+ * A process forked without exec whose event names no program (its binary is empty) runs its
+ * parent's: it takes the parent's binary, arguments and pod. Others are returned as they are.
+ */
+export function inheritProgram(info: ProcessInfo, parentOf: (execId: string) => ProcessInfo | undefined): ProcessInfo {
+  if (info.binary !== '' || info.parentExecId === undefined) return info;
+  const parent = parentOf(info.parentExecId);
+  if (parent === undefined || parent.binary === '') return info;
+  const out: ProcessInfo = { ...info, binary: parent.binary, arguments: parent.arguments };
+  if (parent.pod !== undefined && info.pod === undefined) out.pod = parent.pod;
+  return out;
+}

@@ -6,7 +6,7 @@
 // `maxBufferedCalls` calls wait in memory, and the rolling baseline keeps `maxBaselineCalls`.
 import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import { programKey } from '../core/program.js';
+import { inheritProgram, programKey } from '../core/program.js';
 import type { BaselineStore, BaselineTrace, QuarantinedTrace } from '../core/storage.js';
 import type { Clock } from '../core/time.js';
 import type { EventHandler, EventLine, ProcessInfo } from '../core/types.js';
@@ -46,6 +46,8 @@ interface Live {
 
 export class BaselineRecorder implements EventHandler {
   private readonly live = new Map<string, Live>();
+  /** The live key of each pid (to end a process's previous image when it execs). */
+  private readonly byPid = new Map<number, string>();
   private baseline: BaselineTrace[] = [];
   private held: QuarantinedTrace[] = [];
   private readonly segmentCalls: number;
@@ -67,7 +69,10 @@ export class BaselineRecorder implements EventHandler {
 
   syscall(key: string, token: number, line: EventLine): void {
     let p = this.live.get(key);
-    if (p === undefined) p = this.add(key, line.process());
+    if (p === undefined) {
+      const info = line.process();
+      p = this.add(key, info === undefined ? undefined : inheritProgram(info, (id) => this.live.get(id)?.info));
+    }
     if (p.n === p.calls.length) {
       if (p.n >= this.segmentCalls) this.write(key, p);
       else {
@@ -80,11 +85,17 @@ export class BaselineRecorder implements EventHandler {
     if (++this.buffered > this.maxBuffered) this.writeLargest();
   }
 
-  exec(process: ProcessInfo): void {
+  exec(forked: ProcessInfo): void {
+    // A fork without exec runs its parent's program (as the tracker sees it).
+    const process = inheritProgram(forked, (id) => this.live.get(id)?.info);
+    // An exec ends the image the process ran before (a fork child that execs has no exit of its own).
+    const before = process.pid > 0 ? this.byPid.get(process.pid) : undefined;
+    if (before !== undefined && before !== process.execId) this.exit(before);
     const p = this.live.get(process.execId);
     if (p === undefined) this.add(process.execId, process);
     else {
       p.info = process;
+      if (process.pid > 0) this.byPid.set(process.pid, process.execId);
       p.program = programKey(process);
       this.o.onProgram?.(p.program);
     }
@@ -93,7 +104,7 @@ export class BaselineRecorder implements EventHandler {
   exit(key: string): void {
     const p = this.live.get(key);
     if (p === undefined) return;
-    this.live.delete(key);
+    this.forget(key, p);
     this.write(key, p);
   }
 
@@ -106,7 +117,7 @@ export class BaselineRecorder implements EventHandler {
   /** Writes every live process's calls so far and whatever is batched. */
   flush(): void {
     for (const [key, p] of [...this.live]) {
-      this.live.delete(key);
+      this.forget(key, p);
       this.write(key, p);
     }
     this.writeBatches();
@@ -121,15 +132,23 @@ export class BaselineRecorder implements EventHandler {
     if (this.live.size >= this.maxProcesses) {
       const oldest = this.live.keys().next().value as string;
       const p = this.live.get(oldest);
-      this.live.delete(oldest);
-      if (p !== undefined) this.write(oldest, p);
+      if (p !== undefined) {
+        this.forget(oldest, p);
+        this.write(oldest, p);
+      }
     }
     const program = info === undefined || info.binary === '' ? undefined : programKey(info);
-    const p: Live = { info, program, startedAt: this.o.clock.now(), calls: new Uint16Array(64), n: 0 };
+    const p: Live = { info, program, startedAt: this.o.clock.now(), calls: new Uint16Array(Math.min(64, this.segmentCalls)), n: 0 };
     this.live.set(key, p);
+    if (info !== undefined && info.pid > 0) this.byPid.set(info.pid, key);
     if (this.o.countProcesses) this.o.counters.processes++;
     if (program !== undefined) this.o.onProgram?.(program);
     return p;
+  }
+
+  private forget(key: string, p: Live): void {
+    this.live.delete(key);
+    if (p.info !== undefined && this.byPid.get(p.info.pid) === key) this.byPid.delete(p.info.pid);
   }
 
   /** Queues what `p` holds as one trace (baseline, or quarantine when flagged) and empties its buffer. */

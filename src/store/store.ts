@@ -432,11 +432,12 @@ export class SqliteStore implements Store, Lifecycle {
 
   releaseQuarantine(by: { alertId: string } | { program: string }, maxCalls?: number): number {
     const db = this.db;
-    const [where, value] = 'alertId' in by ? ['alert_id = ?', by.alertId] : ['program = ?', by.program];
+    // A program is named by its key (image:binary in a pod) or by its binary.
+    const [where, values] = 'alertId' in by ? ['alert_id = ?', [by.alertId]] : ['(program = ? OR binary = ?)', [by.program, by.program]];
     let moved = 0;
     db.transaction(() => {
-      moved = db.prepare(`INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) SELECT exec_id, binary, program, started_at, length, syscalls FROM quarantine WHERE ${where} ORDER BY id`).run(value).changes;
-      db.prepare(`DELETE FROM quarantine WHERE ${where}`).run(value);
+      moved = db.prepare(`INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) SELECT exec_id, binary, program, started_at, length, syscalls FROM quarantine WHERE ${where} ORDER BY id`).run(...values).changes;
+      db.prepare(`DELETE FROM quarantine WHERE ${where}`).run(...values);
       if (maxCalls !== undefined) this.trim('baseline', maxCalls);
     });
     return moved;

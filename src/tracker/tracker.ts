@@ -16,6 +16,7 @@ import type { Timers } from '../core/time.js';
 import { Counters } from '../core/counters.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { type Clock, fixedClock } from '../core/time.js';
+import { inheritProgram } from '../core/program.js';
 
 export interface TrackerOptions {
   window: number;
@@ -155,12 +156,7 @@ export class Tracker implements EventHandler, Lifecycle {
 
   /** A process without a binary of its own (forked, not exec'd) runs its parent's program. */
   private inherit(info: ProcessInfo): ProcessInfo {
-    if (info.binary !== '' || info.parentExecId === undefined) return info;
-    const parent = this.procs.get(info.parentExecId)?.info;
-    if (parent === undefined || parent.binary === '') return info;
-    const out: ProcessInfo = { ...info, binary: parent.binary, arguments: parent.arguments };
-    if (parent.pod !== undefined && info.pod === undefined) out.pod = parent.pod;
-    return out;
+    return inheritProgram(info, (id) => this.procs.get(id)?.info);
   }
 
   async start(): Promise<void> {

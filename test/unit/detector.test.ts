@@ -303,3 +303,37 @@ void test('each window is scored by its process\'s profile; only windows at the 
   ]);
   await d.stop();
 });
+
+void test('swap: windows cut before finish on the model they were cut for; the old classifier closes after its last one', async () => {
+  const { classifier: old, timers, verdicts, detector } = setup({ batchSize: 2, maxInFlight: 1 });
+  await detector.start();
+  detector.window(win(5, 'p1', 0));
+  detector.window(win(6, 'p1', 1));
+  timers.runImmediates();
+  await until(timers, () => old.calls.length === 1, 'first batch in flight on the old model');
+  detector.window(win(7, 'p1', 2)); // queued behind the batch in flight, still for the old model
+  const next = new GatedClassifier();
+  next.autoResolve = true;
+  let retired = false;
+  void detector.swap({ classifier: next, name: 'device-v1', threshold: 9 }).then(() => (retired = true));
+  detector.window(win(8, 'p2', 0)); // cut after the swap: the new model
+  assert.equal(old.closed, false, 'windows of the old model are still waiting');
+  old.autoResolve = true;
+  old.calls[0]?.resolve();
+  await until(timers, () => verdicts.length === 4, 'every window scored');
+  await until(timers, () => retired, 'the old model retired');
+  assert.equal(old.closed, true);
+  assert.equal(next.closed, false);
+  assert.deepEqual(
+    verdicts.map((v) => [v.score, v.model ?? null]),
+    [
+      [5, null],
+      [6, null],
+      [7, null],
+      [8, 'device-v1'],
+    ],
+  );
+  assert.equal(verdicts[3]?.threshold, 9, 'verdicts carry the threshold of the model that scored them');
+  assert.equal(detector.current.classifier, next);
+  await detector.stop();
+});
