@@ -26,7 +26,7 @@ import { Counters } from '../src/core/counters.js';
 import { createLogger } from '../src/core/logger.js';
 import { systemClock, systemTimers } from '../src/core/time.js';
 import { delay } from '../src/core/backoff.js';
-import { ATTACKS, SCRIPTS, attacker, buildImplant, service, start, stopChild, type AttackLabel, type AttackType } from './recording/harness.js';
+import { ATTACKS, SCRIPTS, attacker, buildImplant, service, start, stopChild, type AttackLabel } from './recording/harness.js';
 
 /** labels.json: the attack processes of a recording; every other process is normal. */
 export interface Labels {
