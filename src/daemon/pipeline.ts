@@ -193,8 +193,8 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const timers = systemTimers;
   const node = config.nodeName ?? 'unknown';
   const learning = o.learning ?? learnsDevice(config);
+  // Created when the learner starts, after the database opened.
   const models = learning ? new ModelStore(stateDirOf(config)) : undefined;
-  models?.open();
   const initial = await initialModel(o, models);
   const model = initial.model;
   const geometry = resolveGeometry(config, model.card);
