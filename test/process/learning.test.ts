@@ -81,8 +81,16 @@ test('argos run learns the device, swaps its own model in without a restart, and
     assert.equal(states()[0]?.state, 'learning', run.out().stderr);
     assert.equal(states()[0]?.model.version, 0, 'the generic model watches while learning');
 
-    // Day one: normal behaviour of the device; the daemon learns it and trains by itself.
+    // Day one: normal behaviour of the device; the daemon learns it and trains by itself. A
+    // restart while learning keeps the baseline and the time learnt.
     await feed(run, 'normal-train.jsonl.gz');
+    run.child.kill('SIGTERM');
+    assert.equal((await run.done).code, 143, run.out().stderr.slice(-2000));
+    const learnt = await status();
+    assert.equal(learnt.state, 'learning');
+    assert.ok((learnt.learning?.traces ?? 0) > 4000, `the baseline is kept (${learnt.learning?.traces} traces)`);
+    assert.ok((learnt.learning?.progress ?? 0) > 0, 'and the time learnt');
+    run = startCli(['run'], { env, keepStdin: true, limitMs: 600_000 });
     await waitFor(() => states().some((s) => s.state === 'detecting') || run.child.exitCode !== null, 'the device model', 300_000);
     const detecting = states().find((s) => s.state === 'detecting');
     assert.ok(detecting, `no model:\n${run.out().stderr.slice(-3000)}`);
@@ -154,6 +162,11 @@ test('argos run learns the device, swaps its own model in without a restart, and
       [1, 2],
     );
     assert.equal(versions.find((v) => v.inUse)?.version, 2);
+    // Back to the first model, while the daemon runs.
+    const rollback = await runInProcess(['model', 'rollback'], { env });
+    assert.equal(rollback.code, 0, rollback.stderr);
+    await waitFor(() => states().at(-1)?.model.version === 1, 'the rollback to v1', 30_000);
+    assert.equal(states().at(-1)?.state, 'detecting');
     assert.deepEqual(
       readdirSync(join(dir, 'models')).filter((n) => n.startsWith('.staging')),
       [],
