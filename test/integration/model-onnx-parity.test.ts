@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { ngramFamily } from '../../src/model/families/ngram.js';
 import { stideFamily } from '../../src/model/families/stide.js';
-import type { Family } from '../../src/model/families/family.js';
+import type { Family, FamilyOptions } from '../../src/model/families/family.js';
+import { gruFamily } from '../../src/model/families/gru.js';
 import { buildMapping, tokenize } from '../../src/model/vocabulary.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { generatedTrace } from '../helpers/model-data.js';
@@ -42,18 +43,21 @@ for (let i = 0; i < 24; i++) {
 }
 windows.push(new Int32Array(0));
 
-for (const [family, orders] of [[ngramFamily, [1, 2, 4, 6]], [stideFamily, [1, 3, 6]]] as [Family, number[]][]) {
-  for (const order of orders) {
-    void test(`${family.name} order ${order}: ONNX Runtime scores equal the TypeScript scores; padding changes nothing`, async () => {
-      const model = family.train(traces, V, { order });
-      const scorer = model.scorer();
-      const expected = windows.map((w) => scorer.score(w));
-      const got = await scoreWithOrt(model.toOnnx(WIDTH), windows, WIDTH);
-      expected.forEach((e, i) => assert.ok(Math.abs(got[i] - e) <= 1e-4, `window ${i} (length ${windows[i].length}): ORT ${got[i]}, TS ${e}`));
-      // The same windows padded to a wider model score the same.
-      const wider = await scoreWithOrt(model.toOnnx(WIDTH * 2), windows, WIDTH * 2);
-      got.forEach((g, i) => assert.equal(wider[i], g, `window ${i}: width ${WIDTH} ${g}, width ${WIDTH * 2} ${wider[i]}`));
-      assert.ok(expected.some((e) => e > 0), 'some windows score above 0');
-    });
-  }
+const cases: [Family, string, FamilyOptions][] = [
+  ...[1, 2, 4, 6].map((order): [Family, string, FamilyOptions] => [ngramFamily, `order ${order}`, { order }]),
+  ...[1, 3, 6].map((order): [Family, string, FamilyOptions] => [stideFamily, `order ${order}`, { order }]),
+  [gruFamily, 'hidden 8', { hidden: 8, epochs: 2, window: 32 }],
+];
+for (const [family, label, opts] of cases) {
+  void test(`${family.name} ${label}: ONNX Runtime scores equal the TypeScript scores; padding changes nothing`, async () => {
+    const model = family.train(traces, V, opts);
+    const scorer = model.scorer();
+    const expected = windows.map((w) => scorer.score(w));
+    const got = await scoreWithOrt(model.toOnnx(WIDTH), windows, WIDTH);
+    expected.forEach((e, i) => assert.ok(Math.abs(got[i] - e) <= 1e-4, `window ${i} (length ${windows[i].length}): ORT ${got[i]}, TS ${e}`));
+    // The same windows padded to a wider model score the same.
+    const wider = await scoreWithOrt(model.toOnnx(WIDTH * 2), windows, WIDTH * 2);
+    got.forEach((g, i) => assert.ok(Math.abs(wider[i] - g) <= 1e-6, `window ${i}: width ${WIDTH} ${g}, width ${WIDTH * 2} ${wider[i]}`));
+    assert.ok(expected.some((e) => e > 0), 'some windows score above 0');
+  });
 }

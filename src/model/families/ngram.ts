@@ -15,7 +15,7 @@
 // context the same without t_i. The ONNX graph computes the same keys in int64 and looks
 // them up with ai.onnx.ml LabelEncoder (a hash map), so the graph holds only seen n-grams.
 import { GraphBuilder } from '../onnx/builder.js';
-import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, unpadded, type Family, type FamilyOptions, type TrainedModel, type WindowScorer } from './family.js';
+import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, singleModelOnnx, unpadded, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel, type WindowScorer } from './family.js';
 
 export type Smoothing = 'witten-bell' | 'absolute';
 
@@ -151,14 +151,13 @@ export class NgramScorer implements WindowScorer {
 }
 
 /**
- * The model as an ONNX graph: input `syscalls` int64 [batch, window] (0 = padding, right
- * padded), output `score` float32 [batch] = mean surprisal over the non-padding calls.
- * Tokens >= vocabulary are read as unknown (1).
+ * The model's scoring in a graph: the mean surprisal over the non-padding calls, and each
+ * call's surprisal (0 at padding). Tokens >= vocabulary are read as unknown (1).
  */
-export function ngramToOnnx(model: NgramModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
+export function emitNgram(g: GraphBuilder, model: NgramModel, input: GraphInput): GraphScore {
   const V = model.vocabulary;
-  const g = new GraphBuilder('argos-ngram');
-  const { x, valid, contexts } = keyedInput(g, V, window, model.order - 1);
+  const { x, valid } = input;
+  const { contexts } = keyedInput(g, input, model.order - 1);
   let p = g.op('Gather', [g.constant('unigram', 'float32', [V], model.unigram), x], { axis: 0 });
   for (let k = 2; k <= model.order; k++) {
     const ctx = contexts[k - 2];
@@ -168,8 +167,16 @@ export function ngramToOnnx(model: NgramModel, window: number, metadata: Record<
     p = g.op('Add', [a, g.op('Mul', [b, p])]);
   }
   const surprisal = g.op('Min', [g.op('Neg', [g.op('Log', [p])]), g.scalar(model.cap, 'cap')]);
-  g.output(maskedMean(g, surprisal, valid), 'float32', ['batch'], 'score');
-  return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), ...metadata } });
+  return { score: maskedMean(g, surprisal, valid), surprisal: () => g.op('Mul', [surprisal, valid]) };
+}
+
+/**
+ * The model as an ONNX graph: input `syscalls` int64 [batch, window] (0 = padding, right
+ * padded), output `score` float32 [batch] = mean surprisal over the non-padding calls, and
+ * `surprisal` float32 [batch, window].
+ */
+export function ngramToOnnx(model: NgramModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
+  return singleModelOnnx('argos-ngram', { emit: (g, input) => emitNgram(g, model, input) }, model.vocabulary, window, { mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), ...metadata } });
 }
 
 export const ngramFamily: Family = {
@@ -182,6 +189,7 @@ export const ngramFamily: Family = {
       vocabulary,
       scorer: () => new NgramScorer(model),
       toOnnx: (window, metadata) => ngramToOnnx(model, window, metadata),
+      emit: (g, input) => emitNgram(g, model, input),
       describe: () => ({ order: model.order, ngrams: model.levels.reduce((s, l) => s + l.keys.length, 0), contexts: model.levels.reduce((s, l) => s + l.contextKeys.length, 0) }),
     };
   },

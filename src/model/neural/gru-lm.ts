@@ -1,0 +1,195 @@
+// A GRU language model of syscall tokens: its parameters, their seeded initialisation, and
+// scoring in TypeScript (the ONNX export in families/gru.ts computes the same).
+//
+// Input at step t is the previous call (token 0, the padding token, stands for "start of the
+// window" at t = 0), through an embedding of width E. One GRU layer of H units in ONNX's
+// "linear before reset" form, gates in ONNX order z, r, n:
+//   a = W e_t + bw                 u = R h_{t-1} + br     (3H each; br is zero for z and r)
+//   z = σ(a_z + u_z)   r = σ(a_r + u_r)   n = tanh(a_n + r ⊙ u_n)   h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+//   P(call t | calls before it in the window) = softmax(O h_t + bo)
+// A call's surprisal is -ln P, capped like the n-gram model's (an unknown call, token 1, is
+// never seen in training, so its probability is tiny: the cap keeps one call from swamping a
+// window). A window's score is the mean surprisal of its calls; the state starts at zero at the
+// window's first call, so padding after the window cannot change its score.
+import { prng } from '../../core/random.js';
+import { clampToVocabulary, unpadded, type WindowScorer } from '../families/family.js';
+
+/** Token fed at a window's first step (the padding token: no call before). */
+export const START_TOKEN = 0;
+
+export interface GruShape {
+  vocabulary: number;
+  embedding: number;
+  hidden: number;
+}
+
+export interface GruParams extends GruShape {
+  /** [V][E] */
+  emb: Float32Array;
+  /** [3H][E], gates z, r, n */
+  w: Float32Array;
+  /** [3H] */
+  bw: Float32Array;
+  /** [3H][H] */
+  r: Float32Array;
+  /** [3H]; only the n part is used (z and r biases live in bw). */
+  br: Float32Array;
+  /** [V][H] */
+  out: Float32Array;
+  /** [V] */
+  bo: Float32Array;
+}
+
+export type ParamName = 'emb' | 'w' | 'bw' | 'r' | 'br' | 'out' | 'bo';
+export const PARAM_NAMES: readonly ParamName[] = ['emb', 'w', 'bw', 'r', 'br', 'out', 'bo'];
+
+export function zeroParams(shape: GruShape): GruParams {
+  const { vocabulary: V, embedding: E, hidden: H } = shape;
+  return {
+    ...shape,
+    emb: new Float32Array(V * E),
+    w: new Float32Array(3 * H * E),
+    bw: new Float32Array(3 * H),
+    r: new Float32Array(3 * H * H),
+    br: new Float32Array(3 * H),
+    out: new Float32Array(V * H),
+    bo: new Float32Array(V),
+  };
+}
+
+/** Seeded initial weights: uniform ±1/√fan-in, output bias at the log unigram frequencies. */
+export function initParams(shape: GruShape, unigram: Float64Array, seed: number): GruParams {
+  const p = zeroParams(shape);
+  const next = prng(seed);
+  const fill = (a: Float32Array, scale: number): void => {
+    for (let i = 0; i < a.length; i++) a[i] = (2 * next() - 1) * scale;
+  };
+  fill(p.emb, 0.5);
+  fill(p.w, 1 / Math.sqrt(shape.embedding));
+  fill(p.r, 1 / Math.sqrt(shape.hidden));
+  fill(p.out, 1 / Math.sqrt(shape.hidden));
+  for (let v = 0; v < shape.vocabulary; v++) p.bo[v] = Math.log(Math.max(unigram[v], 1e-7));
+  return p;
+}
+
+/** Number of weights. */
+export function paramCount(p: GruParams): number {
+  return PARAM_NAMES.reduce((s, n) => s + p[n].length, 0);
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/**
+ * One GRU step for one sequence: reads token `input` and `hPrev`, writes `h` (and, when
+ * given, the gate values for backpropagation: z, r, n and u_n, each [H]).
+ */
+export function gruStep(p: GruParams, input: number, hPrev: Float32Array, h: Float32Array, save?: { z: Float32Array; r: Float32Array; n: Float32Array; un: Float32Array }): void {
+  const E = p.embedding;
+  const H = p.hidden;
+  const eOff = input * E;
+  const { emb, w, bw, r: R, br } = p;
+  for (let j = 0; j < H; j++) {
+    let az = bw[j];
+    let ar = bw[H + j];
+    let an = bw[2 * H + j];
+    const wz = j * E;
+    const wr = (H + j) * E;
+    const wn = (2 * H + j) * E;
+    for (let k = 0; k < E; k++) {
+      const e = emb[eOff + k];
+      az += w[wz + k] * e;
+      ar += w[wr + k] * e;
+      an += w[wn + k] * e;
+    }
+    let uz = 0;
+    let ur = 0;
+    let un = br[2 * H + j];
+    const rz = j * H;
+    const rr = (H + j) * H;
+    const rn = (2 * H + j) * H;
+    for (let k = 0; k < H; k++) {
+      const hk = hPrev[k];
+      uz += R[rz + k] * hk;
+      ur += R[rr + k] * hk;
+      un += R[rn + k] * hk;
+    }
+    const z = sigmoid(az + uz);
+    const rg = sigmoid(ar + ur);
+    const n = Math.tanh(an + rg * un);
+    h[j] = (1 - z) * n + z * hPrev[j];
+    if (save !== undefined) {
+      save.z[j] = z;
+      save.r[j] = rg;
+      save.n[j] = n;
+      save.un[j] = un;
+    }
+  }
+}
+
+/** Output logits O h + bo into `logits` [V]; returns ln Σ exp(logits). */
+export function logits(p: GruParams, h: Float32Array, out: Float64Array): number {
+  const H = p.hidden;
+  const V = p.vocabulary;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let v = 0; v < V; v++) {
+    let s = p.bo[v];
+    const o = v * H;
+    for (let k = 0; k < H; k++) s += p.out[o + k] * h[k];
+    out[v] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(out[v] - max);
+  return max + Math.log(sum);
+}
+
+/** Surprisal cap: that of an unknown call under an add-½ unigram of the training data (as the n-gram's). */
+export function surprisalCap(trainingCalls: number, vocabulary: number): number {
+  return -Math.log(Math.fround(0.5 / (trainingCalls + 0.5 * (vocabulary - 1))));
+}
+
+export interface GruModel {
+  params: GruParams;
+  /** Largest surprisal one call adds. */
+  cap: number;
+}
+
+export class GruScorer implements WindowScorer {
+  private readonly h0: Float32Array;
+  private readonly h1: Float32Array;
+  private readonly lg: Float64Array;
+
+  constructor(readonly model: GruModel) {
+    this.h0 = new Float32Array(model.params.hidden);
+    this.h1 = new Float32Array(model.params.hidden);
+    this.lg = new Float64Array(model.params.vocabulary);
+  }
+
+  /** Per-call surprisal of a window's calls (no padding), the state starting at zero. */
+  surprisals(window: Int32Array, out = new Float64Array(window.length)): Float64Array {
+    const p = this.model.params;
+    const tokens = clampToVocabulary(window, p.vocabulary);
+    const cap = Math.fround(this.model.cap);
+    let h = this.h0;
+    let next = this.h1;
+    h.fill(0);
+    for (let t = 0; t < tokens.length; t++) {
+      gruStep(p, t === 0 ? START_TOKEN : tokens[t - 1], h, next);
+      [h, next] = [next, h];
+      const lse = logits(p, h, this.lg);
+      out[t] = Math.min(lse - this.lg[tokens[t]], cap);
+    }
+    return out;
+  }
+
+  score(tokens: Int32Array): number {
+    const valid = unpadded(tokens);
+    if (valid.length === 0) return 0;
+    const s = this.surprisals(valid);
+    let sum = 0;
+    for (let i = 0; i < s.length; i++) sum += s[i];
+    return sum / s.length;
+  }
+}
