@@ -18,7 +18,7 @@ import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel, type ClassifierOpener }
 import { dataHash } from './data-hash.js';
 import type { TrainingData } from './traces.js';
 import { familyByName, FAMILIES } from './families/index.js';
-import type { TrainedModel, WindowScorer } from './families/family.js';
+import type { FamilyOptions, TrainedModel, WindowScorer } from './families/family.js';
 import { thresholdForFpr } from './metrics.js';
 import { foldsOf } from './random.js';
 import { DataError, readTraces } from './traces.js';
@@ -50,6 +50,11 @@ export interface TrainOptions {
   abi?: Abi;
   family?: string;
   order?: number;
+  /** Neural families: state width; passes over the data. */
+  hidden?: number;
+  epochs?: number;
+  /** Ensemble: members, e.g. `gru:64,ngram:6`. */
+  members?: string;
   window?: number;
   delta?: number;
   minWindow?: number;
@@ -117,10 +122,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const traces = data.traces.map((t) => tokenize(tokenizer, t.calls));
   const syscalls = traces.reduce((s, t) => s + t.length, 0);
   const readSeconds = (clock.monotonic() - started) / 1000;
-  const familyOpts = opts.order === undefined ? {} : { order: opts.order };
-  const fit = (part: readonly Int32Array[]): TrainedModel => {
+  const familyOpts: FamilyOptions = {
+    window,
+    seed,
+    ...(opts.order === undefined ? {} : { order: opts.order }),
+    ...(opts.hidden === undefined ? {} : { hidden: opts.hidden }),
+    ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }),
+    ...(opts.members === undefined ? {} : { members: opts.members }),
+  };
+  const fit = (part: readonly Int32Array[], phase: string): TrainedModel => {
     try {
-      return family.train(part, vocabulary, familyOpts);
+      return family.train(part, vocabulary, { ...familyOpts, onEpoch: (epoch) => progress(phase, epoch, familyOpts.epochs ?? epoch) });
     } catch (e) {
       if (e instanceof RangeError) throw new DataError(e.message);
       throw e;
@@ -133,7 +145,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const held = new Float64Array(traces.length);
   const calStart = clock.monotonic();
   for (let f = 0; f < k; f++) {
-    const model = fit(traces.filter((_, i) => fold[i] !== f));
+    const model = fit(traces.filter((_, i) => fold[i] !== f), `fold ${f + 1}/${k} epochs`);
     const scorer = model.scorer();
     for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = traceScore(scorer, traces[i], window, delta);
     progress('calibrate', f + 1, k);
@@ -144,7 +156,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const calibrateSeconds = (clock.monotonic() - calStart) / 1000;
 
   const fitStart = clock.monotonic();
-  const model = fit(traces);
+  const model = fit(traces, 'final epochs');
   const fitSeconds = (clock.monotonic() - fitStart) / 1000;
   progress('fit', 1, 1);
   const onnx = model.toOnnx(window, { vocabulary: String(vocabulary) });

@@ -7,6 +7,7 @@ import { ngramFamily } from '../../src/model/families/ngram.js';
 import { stideFamily } from '../../src/model/families/stide.js';
 import type { Family, FamilyOptions } from '../../src/model/families/family.js';
 import { gruFamily } from '../../src/model/families/gru.js';
+import { ensembleFamily } from '../../src/model/families/ensemble.js';
 import { buildMapping, tokenize } from '../../src/model/vocabulary.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { generatedTrace } from '../helpers/model-data.js';
@@ -47,6 +48,7 @@ const cases: [Family, string, FamilyOptions][] = [
   ...[1, 2, 4, 6].map((order): [Family, string, FamilyOptions] => [ngramFamily, `order ${order}`, { order }]),
   ...[1, 3, 6].map((order): [Family, string, FamilyOptions] => [stideFamily, `order ${order}`, { order }]),
   [gruFamily, 'hidden 8', { hidden: 8, epochs: 2, window: 32 }],
+  [ensembleFamily(() => [ngramFamily, gruFamily]), 'gru:8,ngram:3,gru:6', { members: 'gru:8,ngram:3,gru:6', epochs: 2, window: 32 }],
 ];
 for (const [family, label, opts] of cases) {
   void test(`${family.name} ${label}: ONNX Runtime scores equal the TypeScript scores; padding changes nothing`, async () => {

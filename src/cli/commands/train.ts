@@ -20,6 +20,9 @@ interface TrainFlags {
   abi?: string;
   family: string;
   order?: string;
+  hidden?: string;
+  epochs?: string;
+  members?: string;
   window: string;
   delta: string;
   minWindow?: string;
@@ -43,6 +46,9 @@ export const command: CommandModule = {
       .option('--abi <abi>', 'ABI of numeric syscalls: i386 (ADFA-LD), x86_64, arm64, arm32')
       .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
       .option('--order <n>', 'n-gram order (ngram: 6, stide: 6)')
+      .option('--hidden <n>', 'gru: state width (default 64)')
+      .option('--epochs <n>', 'gru: passes over the training data (default 12)')
+      .option('--members <list>', 'ensemble: its members as family:size, comma-separated (size = order or state width), e.g. gru:64,gru:96,ngram:6')
       .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
       .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
       .option('--min-window <n>', `shortest partial window the daemon scores at process exit (default: ${TRAIN_DEFAULTS.minWindow}, at most the window)`)
@@ -64,6 +70,9 @@ export const command: CommandModule = {
             ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
             family: flags.family,
             ...(flags.order === undefined ? {} : { order: numberFlag('--order', flags.order) }),
+            ...(flags.hidden === undefined ? {} : { hidden: numberFlag('--hidden', flags.hidden) }),
+            ...(flags.epochs === undefined ? {} : { epochs: numberFlag('--epochs', flags.epochs) }),
+            ...(flags.members === undefined ? {} : { members: flags.members }),
             window: numberFlag('--window', flags.window),
             delta: numberFlag('--delta', flags.delta),
             ...(flags.minWindow === undefined ? {} : { minWindow: numberFlag('--min-window', flags.minWindow) }),

@@ -10,7 +10,7 @@
 // After each chunk the parameters take one Adam step on the chunk's mean loss per call.
 import { prng } from '../../core/random.js';
 import { Adam } from './adam.js';
-import { gruStep, initParams, PARAM_NAMES, START_TOKEN, surprisalCap, zeroParams, type GruModel, type GruParams, type ParamName } from './gru-lm.js';
+import { initParams, PARAM_NAMES, START_TOKEN, surprisalCap, zeroParams, type GruModel, type GruParams, type ParamName } from './gru-lm.js';
 
 export interface GruTrainOptions {
   hidden: number;
@@ -44,21 +44,31 @@ export interface Chunk {
   reset: Uint8Array;
 }
 
-/** Working memory and the chunk kernel: loss and gradients of one chunk, state carried over. */
+/**
+ * Working memory and the chunk kernel: loss and gradients of one chunk, state carried over.
+ * Laid out for speed in plain JavaScript: the input side of the gates is one table lookup per
+ * call (rows of W·emb + bw, built once per chunk, its gradient spread back to W and emb once
+ * per chunk); the gradient into the previous state reads a transposed copy of R; the weight
+ * gradients of R are summed over the whole chunk four calls at a time.
+ */
 export class GruKernel {
   readonly grads: GruParams;
   /** Current state of each lane [lanes][H]. */
   readonly state: Float32Array;
   private readonly hPrev: Float32Array;
-  private readonly hOut: Float32Array;
   private readonly z: Float32Array;
   private readonly r: Float32Array;
   private readonly n: Float32Array;
   private readonly un: Float32Array;
   private readonly dhOut: Float32Array;
+  /** Gradient at the recurrent side of the gates [lanes*steps][3H]. */
+  private readonly gu: Float32Array;
+  /** Input side of the gates per token [V][3H], and its gradient. */
+  private readonly table: Float32Array;
+  private readonly dTable: Float32Array;
+  /** R transposed [H][3H]. */
+  private readonly rT: Float32Array;
   private readonly lg: Float64Array;
-  private readonly hd: Float32Array;
-  private readonly zeros: Float32Array;
 
   constructor(readonly params: GruParams, readonly lanes: number, readonly steps: number) {
     const H = params.hidden;
@@ -66,21 +76,38 @@ export class GruKernel {
     this.grads = zeroParams(params);
     this.state = new Float32Array(lanes * H);
     this.hPrev = new Float32Array(cells);
-    this.hOut = new Float32Array(cells);
     this.z = new Float32Array(cells);
     this.r = new Float32Array(cells);
     this.n = new Float32Array(cells);
     this.un = new Float32Array(cells);
     this.dhOut = new Float32Array(cells);
+    this.gu = new Float32Array(cells * 3);
+    this.table = new Float32Array(params.vocabulary * 3 * H);
+    this.dTable = new Float32Array(params.vocabulary * 3 * H);
+    this.rT = new Float32Array(3 * H * H);
     this.lg = new Float64Array(params.vocabulary);
-    this.hd = new Float32Array(H);
-    this.zeros = new Float32Array(H);
+  }
+
+  private prepare(): void {
+    const { vocabulary: V, embedding: E, hidden: H, emb, w, bw, r } = this.params;
+    const G = 3 * H;
+    for (let v = 0; v < V; v++) {
+      const eo = v * E;
+      for (let j = 0; j < G; j++) {
+        let a = bw[j];
+        const wo = j * E;
+        for (let k = 0; k < E; k++) a += w[wo + k] * emb[eo + k];
+        this.table[v * G + j] = a;
+      }
+    }
+    for (let j = 0; j < G; j++) for (let k = 0; k < H; k++) this.rT[k * G + j] = r[j * H + k];
   }
 
   /**
    * Forward and backward over one chunk: fills `grads` (of the mean loss per scored call) and
-   * advances `state`. `dropout(lane, step, unit)` gives the mask value of a unit (0 or 1/(1-p));
-   * omit it for none. Returns the summed loss and the number of scored calls.
+   * advances `state`. `dropout(i)` gives the mask value (0 or 1/(1-p)) of unit i of the chunk
+   * (lane-major, then step, then unit); omit it for none. Returns the summed loss and the
+   * number of scored calls.
    */
   run(c: Chunk, dropout?: (i: number) => number): { loss: number; count: number } {
     const p = this.params;
@@ -88,55 +115,100 @@ export class GruKernel {
     const H = p.hidden;
     const V = p.vocabulary;
     const E = p.embedding;
+    const G = 3 * H;
     for (const name of PARAM_NAMES) g[name].fill(0);
+    this.prepare();
+    this.dTable.fill(0);
     let count = 0;
     for (let i = 0; i < c.target.length; i++) if (c.target[i] >= 0) count++;
     const inv = count > 0 ? 1 / count : 0;
     let loss = 0;
-    const lg = this.lg;
-    const hd = this.hd;
-    const mask = new Float32Array(H);
+    const { lg, table, hPrev: HP, z: Z, r: RG, n: NN, un: UN, dhOut: DH } = this;
+    const R = p.r;
+    const br = p.br;
+    const out = p.out;
+    const bo = p.bo;
+    const hd = new Float64Array(H);
+    const mask = new Float64Array(H);
 
     // Forward, with the output layer's gradient taken at once (it needs no later step).
     for (let b = 0; b < c.lanes; b++) {
-      const st = this.state.subarray(b * H, (b + 1) * H);
+      const so = b * H;
+      const st = this.state;
       for (let t = 0; t < c.steps; t++) {
         const at = b * c.steps + t;
         const off = at * H;
-        const hPrev = this.hPrev.subarray(off, off + H);
-        if (c.reset[at]) hPrev.fill(0);
-        else hPrev.set(st);
-        const h = this.hOut.subarray(off, off + H);
-        gruStep(p, c.input[at], hPrev, h, { z: this.z.subarray(off, off + H), r: this.r.subarray(off, off + H), n: this.n.subarray(off, off + H), un: this.un.subarray(off, off + H) });
-        st.set(h);
-        const dh = this.dhOut.subarray(off, off + H);
+        if (c.reset[at]) for (let k = 0; k < H; k++) HP[off + k] = 0;
+        else for (let k = 0; k < H; k++) HP[off + k] = st[so + k];
+        const to = c.input[at] * G;
+        for (let j = 0; j < H; j++) {
+          let uz = 0;
+          let ur = 0;
+          let un = br[2 * H + j];
+          const rz = j * H;
+          const rr = (H + j) * H;
+          const rn = (2 * H + j) * H;
+          for (let k = 0; k < H; k++) {
+            const hk = HP[off + k];
+            uz += R[rz + k] * hk;
+            ur += R[rr + k] * hk;
+            un += R[rn + k] * hk;
+          }
+          const zz = 1 / (1 + Math.exp(-(table[to + j] + uz)));
+          const rg = 1 / (1 + Math.exp(-(table[to + H + j] + ur)));
+          const nn = Math.tanh(table[to + 2 * H + j] + rg * un);
+          Z[off + j] = zz;
+          RG[off + j] = rg;
+          NN[off + j] = nn;
+          UN[off + j] = un;
+          st[so + j] = (1 - zz) * nn + zz * HP[off + j];
+        }
         const y = c.target[at];
         if (y < 0) {
-          dh.fill(0);
+          for (let k = 0; k < H; k++) DH[off + k] = 0;
           continue;
         }
         for (let k = 0; k < H; k++) {
           mask[k] = dropout === undefined ? 1 : dropout(off + k);
-          hd[k] = h[k] * mask[k];
+          hd[k] = st[so + k] * mask[k];
         }
         let max = Number.NEGATIVE_INFINITY;
-        for (let v = 0; v < V; v++) {
-          let s = p.bo[v];
-          const o = v * H;
-          for (let k = 0; k < H; k++) s += p.out[o + k] * hd[k];
-          lg[v] = s;
-          if (s > max) max = s;
+        let v = 0;
+        for (; v + 4 <= V; v += 4) {
+          let s0 = bo[v];
+          let s1 = bo[v + 1];
+          let s2 = bo[v + 2];
+          let s3 = bo[v + 3];
+          const o0 = v * H;
+          for (let k = 0; k < H; k++) {
+            const h = hd[k];
+            s0 += out[o0 + k] * h;
+            s1 += out[o0 + H + k] * h;
+            s2 += out[o0 + 2 * H + k] * h;
+            s3 += out[o0 + 3 * H + k] * h;
+          }
+          lg[v] = s0;
+          lg[v + 1] = s1;
+          lg[v + 2] = s2;
+          lg[v + 3] = s3;
         }
+        for (; v < V; v++) {
+          let s0 = bo[v];
+          const o0 = v * H;
+          for (let k = 0; k < H; k++) s0 += out[o0 + k] * hd[k];
+          lg[v] = s0;
+        }
+        for (v = 0; v < V; v++) if (lg[v] > max) max = lg[v];
         let sum = 0;
-        for (let v = 0; v < V; v++) {
+        for (v = 0; v < V; v++) {
           const e = Math.exp(lg[v] - max);
           lg[v] = e;
           sum += e;
         }
         loss += Math.log(sum) - Math.log(lg[y]);
-        dh.fill(0);
+        for (let k = 0; k < H; k++) DH[off + k] = 0;
         const norm = 1 / sum;
-        for (let v = 0; v < V; v++) {
+        for (v = 0; v < V; v++) {
           const prob = lg[v] * norm;
           // Calls the model already all but rules out move the weights by almost nothing.
           if (prob < NEGLIGIBLE && v !== y) continue;
@@ -145,65 +217,93 @@ export class GruKernel {
           const o = v * H;
           for (let k = 0; k < H; k++) {
             g.out[o + k] += d * hd[k];
-            dh[k] += d * p.out[o + k];
+            DH[off + k] += d * out[o + k];
           }
         }
-        for (let k = 0; k < H; k++) dh[k] *= mask[k];
+        for (let k = 0; k < H; k++) DH[off + k] *= mask[k];
       }
     }
 
-    // Backward through time, lane by lane.
-    const dh = new Float32Array(H);
-    const dNext = new Float32Array(H);
-    const ga = new Float32Array(3 * H);
-    const gu = new Float32Array(3 * H);
+    // Backward through time, lane by lane: the gates' gradients and the gradient into the
+    // previous state; the input side goes to the token's table row.
+    const dNext = new Float64Array(H);
+    const rT = this.rT;
+    const GU = this.gu;
+    const dT = this.dTable;
     for (let b = 0; b < c.lanes; b++) {
       dNext.fill(0);
       for (let t = c.steps - 1; t >= 0; t--) {
         const at = b * c.steps + t;
         const off = at * H;
+        const go = at * G;
+        const to = c.input[at] * G;
         for (let j = 0; j < H; j++) {
-          const d = this.dhOut[off + j] + dNext[j];
-          dh[j] = d;
-          const z = this.z[off + j];
-          const r = this.r[off + j];
-          const n = this.n[off + j];
-          const hp = this.hPrev[off + j];
-          const dz = d * (hp - n) * z * (1 - z);
+          const d = DH[off + j] + dNext[j];
+          const z = Z[off + j];
+          const r = RG[off + j];
+          const n = NN[off + j];
+          const dz = d * (HP[off + j] - n) * z * (1 - z);
           const dn = d * (1 - z) * (1 - n * n);
-          const dr = dn * this.un[off + j] * r * (1 - r);
-          ga[j] = dz;
-          ga[H + j] = dr;
-          ga[2 * H + j] = dn;
-          gu[j] = dz;
-          gu[H + j] = dr;
-          gu[2 * H + j] = dn * r;
+          const dr = dn * UN[off + j] * r * (1 - r);
+          GU[go + j] = dz;
+          GU[go + H + j] = dr;
+          GU[go + 2 * H + j] = dn * r;
+          dT[to + j] += dz;
+          dT[to + H + j] += dr;
+          dT[to + 2 * H + j] += dn;
+          dNext[j] = d * z;
         }
-        // Input side: W, bw, the embedding row of the input token.
-        const eOff = c.input[at] * E;
-        for (let j = 0; j < 3 * H; j++) {
-          const d = ga[j];
-          g.bw[j] += d;
-          const wo = j * E;
-          for (let k = 0; k < E; k++) {
-            g.w[wo + k] += d * p.emb[eOff + k];
-            g.emb[eOff + k] += d * p.w[wo + k];
-          }
+        if (c.reset[at]) {
+          dNext.fill(0);
+          continue;
         }
-        // Recurrent side: R, br (n gate), and the gradient into the previous state.
-        const reset = c.reset[at] === 1;
-        for (let j = 2 * H; j < 3 * H; j++) g.br[j] += gu[j];
-        for (let k = 0; k < H; k++) dNext[k] = dh[k] * this.z[off + k];
-        const hPrev = reset ? this.zeros : this.hPrev.subarray(off, off + H);
-        for (let j = 0; j < 3 * H; j++) {
-          const d = gu[j];
-          const ro = j * H;
-          for (let k = 0; k < H; k++) {
-            g.r[ro + k] += d * hPrev[k];
-            dNext[k] += d * p.r[ro + k];
-          }
+        for (let k = 0; k < H; k++) {
+          let s = dNext[k];
+          const ro = k * G;
+          for (let j = 0; j < G; j++) s += rT[ro + j] * GU[go + j];
+          dNext[k] = s;
         }
-        if (reset) dNext.fill(0);
+      }
+    }
+
+    // Weight gradients of the recurrent side, summed over the chunk (states at a reset are zero).
+    const N = c.lanes * c.steps;
+    const acc = new Float64Array(H);
+    for (let j = 0; j < G; j++) {
+      acc.fill(0);
+      let bsum = 0;
+      let n = 0;
+      for (; n + 4 <= N; n += 4) {
+        const g0 = GU[n * G + j];
+        const g1 = GU[(n + 1) * G + j];
+        const g2 = GU[(n + 2) * G + j];
+        const g3 = GU[(n + 3) * G + j];
+        bsum += g0 + g1 + g2 + g3;
+        const h0 = n * H;
+        for (let k = 0; k < H; k++) acc[k] += g0 * HP[h0 + k] + g1 * HP[h0 + H + k] + g2 * HP[h0 + 2 * H + k] + g3 * HP[h0 + 3 * H + k];
+      }
+      for (; n < N; n++) {
+        const g0 = GU[n * G + j];
+        bsum += g0;
+        for (let k = 0; k < H; k++) acc[k] += g0 * HP[n * H + k];
+      }
+      for (let k = 0; k < H; k++) g.r[j * H + k] = acc[k];
+      if (j >= 2 * H) g.br[j] = bsum;
+    }
+
+    // Input side: from the table's gradient to bw, W and the embedding.
+    for (let v = 0; v < V; v++) {
+      const vo = v * G;
+      const eo = v * E;
+      for (let j = 0; j < G; j++) {
+        const d = dT[vo + j];
+        if (d === 0) continue;
+        g.bw[j] += d;
+        const wo = j * E;
+        for (let k = 0; k < E; k++) {
+          g.w[wo + k] += d * p.emb[eo + k];
+          g.emb[eo + k] += d * p.w[wo + k];
+        }
       }
     }
     return { loss, count };
