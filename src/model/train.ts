@@ -14,11 +14,15 @@ import type { Abi } from '../core/types.js';
 import { formatMapping } from '../syscalls/mapping.js';
 import { Tokenizer } from '../syscalls/tokenizer.js';
 import { windowsOfTrace } from '../tracker/index.js';
+import { heldOutScores, runFoldsInWorkers, traceScore, type FoldJob } from './cross-fit.js';
+import { isBun } from '../runtime/platform.js';
 import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel, type ClassifierOpener } from './folder.js';
 import { dataHash } from './data-hash.js';
 import type { TrainingData } from './traces.js';
 import { familyByName, FAMILIES } from './families/index.js';
 import type { FamilyOptions, TrainedModel, WindowScorer } from './families/family.js';
+
+export { traceScore };
 import { thresholdForFpr } from './metrics.js';
 import { foldsOf } from './random.js';
 import { DataError, readTraces } from './traces.js';
@@ -61,6 +65,8 @@ export interface TrainOptions {
   seed?: number;
   targetFpr?: number;
   folds?: number;
+  /** Calibration folds trained at once, in worker threads (default 1: one after the other, on this thread). */
+  jobs?: number;
   name?: string;
   /** Creation time for the card and phase timings (default: the system clock). */
   clock?: Clock;
@@ -82,14 +88,17 @@ function checkRange(name: string, v: number, min: number, max: number, integer =
   }
 }
 
-/** A trace's score: the maximum over its windows as the daemon cuts them (short trace: one partial window). */
-export function traceScore(scorer: WindowScorer, tokens: Int32Array, window: number, delta: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const w of windowsOfTrace(tokens, { window, delta, minWindow: 1 })) {
-    const s = scorer.score(w);
-    if (s > max) max = s;
+/** Options a family refuses (RangeError) are the user's data problem. */
+function asDataError(e: unknown): unknown {
+  return e instanceof RangeError ? new DataError(e.message) : e;
+}
+
+function guard<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw asDataError(e);
   }
-  return max;
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -102,15 +111,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const seed = opts.seed ?? TRAIN_DEFAULTS.seed;
   const targetFpr = opts.targetFpr ?? TRAIN_DEFAULTS.targetFpr;
   const folds = opts.folds ?? TRAIN_DEFAULTS.folds;
+  const jobs = opts.jobs ?? 1;
   checkRange('window', window, 2, 65536);
   checkRange('delta', delta, 1, window);
   checkRange('min-window', minWindow, 1, window);
   checkRange('seed', seed, 0, 2 ** 32 - 1);
   checkRange('target-fpr', targetFpr, 0, 1, false);
   checkRange('folds', folds, 2, 100);
+  checkRange('jobs', jobs, 1, 64);
   const progress = opts.progress ?? (() => undefined);
   const clock = opts.clock ?? systemClock;
   const started = clock.monotonic();
+  const cpuStarted = process.cpuUsage();
 
   const data = typeof opts.data === 'string' ? await readTrainingData(opts.data, opts.abi, progress) : opts.data;
   const label = opts.dataLabel ?? data.label;
@@ -130,35 +142,45 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }),
     ...(opts.members === undefined ? {} : { members: opts.members }),
   };
-  const fit = (part: readonly Int32Array[], phase: string): TrainedModel => {
-    try {
-      return family.train(part, vocabulary, { ...familyOpts, onEpoch: (epoch) => progress(phase, epoch, familyOpts.epochs ?? epoch) });
-    } catch (e) {
-      if (e instanceof RangeError) throw new DataError(e.message);
-      throw e;
-    }
-  };
+  const fit = (part: readonly Int32Array[], phase: string): TrainedModel => guard(() => family.train(part, vocabulary, { ...familyOpts, onEpoch: (epoch) => progress(phase, epoch, familyOpts.epochs ?? epoch) }));
 
-  // Cross-fitted calibration scores.
+  // Cross-fitted calibration scores; with jobs > 1 the folds train in worker threads while
+  // this thread trains the final model.
   const k = Math.min(folds, traces.length);
   const fold = foldsOf(traces.length, k, seed);
   const held = new Float64Array(traces.length);
   const calStart = clock.monotonic();
-  for (let f = 0; f < k; f++) {
-    const model = fit(traces.filter((_, i) => fold[i] !== f), `fold ${f + 1}/${k} epochs`);
-    const scorer = model.scorer();
-    for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = traceScore(scorer, traces[i], window, delta);
-    progress('calibrate', f + 1, k);
+  const foldJobs: FoldJob[] = Array.from({ length: k }, (_, f) => ({ family: family.name, traces, fold, f, vocabulary, options: familyOpts, window, delta }));
+  const inWorkers = jobs > 1 && !isBun() ? runFoldsInWorkers(foldJobs, jobs, (done) => progress('calibrate', done, k)) : undefined;
+  // Rejections are handled where the workers' scores are awaited, below.
+  inWorkers?.catch(() => undefined);
+  const foldScores: Float64Array[] = [];
+  if (inWorkers === undefined) {
+    for (let f = 0; f < k; f++) {
+      foldScores.push(guard(() => heldOutScores(foldJobs[f], (epoch) => progress(`fold ${f + 1}/${k} epochs`, epoch, familyOpts.epochs ?? epoch))));
+      progress('calibrate', f + 1, k);
+    }
   }
-  const threshold = thresholdForFpr(held, targetFpr);
-  let flagged = 0;
-  for (const s of held) if (s >= threshold) flagged++;
-  const calibrateSeconds = (clock.monotonic() - calStart) / 1000;
-
+  let calibrateSeconds = (clock.monotonic() - calStart) / 1000;
   const fitStart = clock.monotonic();
   const model = fit(traces, 'final epochs');
   const fitSeconds = (clock.monotonic() - fitStart) / 1000;
   progress('fit', 1, 1);
+  if (inWorkers !== undefined) {
+    foldScores.push(
+      ...(await inWorkers.catch((e: unknown) => {
+        throw asDataError(e);
+      })),
+    );
+    calibrateSeconds = (clock.monotonic() - calStart) / 1000;
+  }
+  for (let f = 0; f < k; f++) {
+    let j = 0;
+    for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = foldScores[f][j++];
+  }
+  const threshold = thresholdForFpr(held, targetFpr);
+  let flagged = 0;
+  for (const s of held) if (s >= threshold) flagged++;
   const onnx = model.toOnnx(window, { vocabulary: String(vocabulary) });
 
   const card: ModelCard = {
@@ -186,6 +208,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       fitSeconds: round(fitSeconds),
       calibrateSeconds: round(calibrateSeconds),
       trainSeconds: round((clock.monotonic() - started) / 1000),
+      cpuSeconds: round(cpuSecondsSince(cpuStarted)),
+      jobs,
       modelBytes: onnx.length,
     },
     created: new Date(clock.now()).toISOString(),
@@ -211,6 +235,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 export async function readTrainingData(path: string, abi: Abi | undefined, progress: Progress = () => undefined): Promise<TrainingData> {
   const set = await readTraces(path, { ...(abi ? { abi } : {}), onFile: (d, t) => progress('read', d, t) });
   return { label: path, traces: set.traces, sha256: await dataHash(set.root, set.files), abi: abi ?? 'names' };
+}
+
+/** CPU time of the whole process (every thread) since `from`. */
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
 }
 
 function round(v: number): number {

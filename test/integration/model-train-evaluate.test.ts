@@ -64,16 +64,17 @@ void test('the same data and seed give the same model bytes; another seed only m
   assert.equal(ca.family, 'stide');
 });
 
-void test('a GRU and n-gram ensemble trains to the same bytes for the same seed, and separates the attacks', async () => {
+void test('a GRU and n-gram ensemble trains to the same bytes for the same seed (folds in worker threads or not), and separates the attacks', async () => {
   const a = join(dir, 'ens-a');
   const b = join(dir, 'ens-b');
   const flags = ['--data', set.train, '--window', '64', '--delta', '32', '--family', 'ensemble', '--members', 'gru:8,ngram:3', '--epochs', '3', '--no-progress'];
-  for (const o of [a, b]) {
-    const t = await argos('train', ...flags, '--out', o);
+  for (const [o, jobs] of [[a, '1'], [b, '2']]) {
+    const t = await argos('train', ...flags, '--out', o, '--jobs', jobs);
     assert.equal(t.code, 0, t.stderr);
   }
   assert.deepEqual(readFileSync(join(a, 'model.onnx')), readFileSync(join(b, 'model.onnx')));
   const card = parseCard(readFileSync(join(a, 'model.json'), 'utf8'), 'a');
+  assert.equal(card.threshold, parseCard(readFileSync(join(b, 'model.json'), 'utf8'), 'b').threshold);
   assert.equal(card.family, 'ensemble');
   assert.equal(card.metrics.members, 2);
   assert.equal(card.metrics.member1Hidden, 8);

@@ -29,6 +29,7 @@ interface TrainFlags {
   seed: string;
   targetFpr: string;
   folds: string;
+  jobs: string;
   name?: string;
   json?: boolean;
   progress: boolean;
@@ -55,6 +56,7 @@ export const command: CommandModule = {
       .option('--seed <n>', 'seed of the calibration folds', String(TRAIN_DEFAULTS.seed))
       .option('--target-fpr <rate>', 'share of held-out normal processes allowed to raise an alert; sets the threshold', String(TRAIN_DEFAULTS.targetFpr))
       .option('--folds <n>', 'cross-fitting folds for the threshold calibration', String(TRAIN_DEFAULTS.folds))
+      .option('--jobs <n>', 'calibration folds trained at once, each in a worker thread (the final model trains meanwhile); the model is the same', '1')
       .option('--name <name>', 'model name in the card (default: <family>-<window>)')
       .option('--json', 'print the model card as one JSON object')
       .option('--no-progress', 'no progress bar or progress lines')
@@ -79,6 +81,7 @@ export const command: CommandModule = {
             seed: numberFlag('--seed', flags.seed),
             targetFpr: numberFlag('--target-fpr', flags.targetFpr),
             folds: numberFlag('--folds', flags.folds),
+            jobs: numberFlag('--jobs', flags.jobs),
             ...(flags.name === undefined ? {} : { name: flags.name }),
             progress: (p, d, t) => progress.update(p, d, t),
             openClassifier: openInlineClassifier,
