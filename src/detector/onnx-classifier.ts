@@ -15,6 +15,7 @@ import type { Classifier } from '../core/types.js';
 import { ModelError, type ClassifierOpener, type LoadedModel } from '../model/folder.js';
 import { prepareOrt } from '../runtime/ort.js';
 import { isBun } from '../runtime/platform.js';
+import { startSiblingWorker } from '../runtime/worker.js';
 import type { ModelCard } from '../core/model-card.js';
 
 type Ort = typeof OrtModule;
@@ -258,20 +259,10 @@ export async function serveClassifierWorker(): Promise<void> {
   post({ kind: 'ready', inputs: ioInfo(session.inputMetadata), outputs: ioInfo(session.outputMetadata) });
 }
 
-/**
- * Starts a worker thread on `url`, or on onnx-worker next to this module. From TypeScript
- * sources under Node (tsx), the worker loads tsx's hooks first: Node does not hand the
- * parent's loader hooks to a worker's entry module. Bun runs TypeScript itself.
- */
+/** Starts a worker thread on `url`, or on onnx-worker next to this module. */
 function startWorker(init: WorkerInit, url: URL | string | undefined): Worker {
   if (url !== undefined) return new Worker(url, { workerData: init });
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url);
-  if (fromSource && !('Bun' in globalThis)) {
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-    return new Worker(boot, { eval: true, workerData: init });
-  }
-  return new Worker(entry, { workerData: init });
+  return startSiblingWorker(import.meta.url, 'onnx-worker', init);
 }
 
 /** One worker thread holding one session. */

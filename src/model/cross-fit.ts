@@ -2,8 +2,8 @@
 // model trained on the other folds. Folds are independent, so with `jobs` > 1 they train in
 // worker threads (fold-worker.ts) while the caller goes on (e.g. with the final model); the
 // scores are the same bytes either way, since every fold trains with the same inputs.
-import { Worker } from 'node:worker_threads';
 import { windowsOfTrace } from '../tracker/index.js';
+import { startSiblingWorker } from '../runtime/worker.js';
 import { familyByName } from './families/index.js';
 import type { FamilyOptions, WindowScorer } from './families/family.js';
 
@@ -48,24 +48,10 @@ export function heldOutScores(job: FoldJob, onEpoch?: (epoch: number) => void): 
 
 export type FoldResult = { scores: Float64Array } | { error: string; range: boolean };
 
-/**
- * Starts the fold worker. From TypeScript sources under Node (tsx), the worker loads tsx's
- * hooks first (Node does not hand the parent's loader hooks to a worker's entry module).
- */
-function startWorker(job: FoldJob): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './fold-worker.ts' : './fold-worker.js', import.meta.url);
-  if (fromSource && !('Bun' in globalThis)) {
-    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-    return new Worker(boot, { eval: true, workerData: job });
-  }
-  return new Worker(entry, { workerData: job });
-}
-
 /** Runs one fold in a worker thread. */
 export function heldOutScoresInWorker(job: FoldJob): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(job);
+    const worker = startSiblingWorker(import.meta.url, 'fold-worker', job);
     let settled = false;
     worker.once('message', (m: FoldResult) => {
       settled = true;

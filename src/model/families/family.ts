@@ -82,6 +82,16 @@ export function singleModelOnnx(name: string, model: Pick<TrainedModel, 'emit'>,
   return g.toBytes({ opset: 17, ...(opts.mlOpset === undefined ? {} : { mlOpset: opts.mlOpset }), metadata: opts.metadata });
 }
 
+/** A window's score as the mean of its calls' surprisals (padding ignored; 0 for an empty window). */
+export function meanSurprisal(tokens: Int32Array, surprisals: (calls: Int32Array) => Float64Array): number {
+  const calls = unpadded(tokens);
+  if (calls.length === 0) return 0;
+  const s = surprisals(calls);
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += s[i];
+  return sum / s.length;
+}
+
 /** The non-padding prefix of a window (windows are right-padded with zeros). */
 export function unpadded(tokens: Int32Array): Int32Array {
   const end = tokens.indexOf(0);

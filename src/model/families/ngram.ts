@@ -15,7 +15,7 @@
 // context the same without t_i. The ONNX graph computes the same keys in int64 and looks
 // them up with ai.onnx.ml LabelEncoder (a hash map), so the graph holds only seen n-grams.
 import { GraphBuilder } from '../onnx/builder.js';
-import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, singleModelOnnx, unpadded, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel, type WindowScorer } from './family.js';
+import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, meanSurprisal, singleModelOnnx, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel, type WindowScorer } from './family.js';
 
 export type Smoothing = 'witten-bell' | 'absolute';
 
@@ -141,12 +141,7 @@ export class NgramScorer implements WindowScorer {
 
   /** The window's score: mean surprisal over its calls (0 for an empty window). */
   score(tokens: Int32Array): number {
-    const valid = unpadded(tokens);
-    if (valid.length === 0) return 0;
-    const s = this.surprisals(valid);
-    let sum = 0;
-    for (let i = 0; i < s.length; i++) sum += s[i];
-    return sum / s.length;
+    return meanSurprisal(tokens, (calls) => this.surprisals(calls));
   }
 }
 

@@ -12,7 +12,7 @@
 // window). A window's score is the mean surprisal of its calls; the state starts at zero at the
 // window's first call, so padding after the window cannot change its score.
 import { prng } from '../../core/random.js';
-import { clampToVocabulary, unpadded, type WindowScorer } from '../families/family.js';
+import { clampToVocabulary, meanSurprisal, type WindowScorer } from '../families/family.js';
 
 /** Token fed at a window's first step (the padding token: no call before). */
 export const START_TOKEN = 0;
@@ -81,28 +81,40 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/**
- * One GRU step for one sequence: reads token `input` and `hPrev`, writes `h` (and, when
- * given, the gate values for backpropagation: z, r, n and u_n, each [H]).
- */
-export function gruStep(p: GruParams, input: number, hPrev: Float32Array, h: Float32Array, save?: { z: Float32Array; r: Float32Array; n: Float32Array; un: Float32Array }): void {
-  const E = p.embedding;
-  const H = p.hidden;
-  const eOff = input * E;
-  const { emb, w, bw, r: R, br } = p;
-  for (let j = 0; j < H; j++) {
-    let az = bw[j];
-    let ar = bw[H + j];
-    let an = bw[2 * H + j];
-    const wz = j * E;
-    const wr = (H + j) * E;
-    const wn = (2 * H + j) * E;
-    for (let k = 0; k < E; k++) {
-      const e = emb[eOff + k];
-      az += w[wz + k] * e;
-      ar += w[wr + k] * e;
-      an += w[wn + k] * e;
+/** The input side of the gates for every token, W·emb[v] + bw: [V][3H] (one lookup per call instead of 3H·E multiplications). */
+export function inputTable(p: GruParams, out: Float32Array = new Float32Array(p.vocabulary * 3 * p.hidden)): Float32Array {
+  const { vocabulary: V, embedding: E, hidden: H, emb, w, bw } = p;
+  const G = 3 * H;
+  for (let v = 0; v < V; v++) {
+    const eo = v * E;
+    for (let j = 0; j < G; j++) {
+      let a = bw[j];
+      const wo = j * E;
+      for (let k = 0; k < E; k++) a += w[wo + k] * emb[eo + k];
+      out[v * G + j] = a;
     }
+  }
+  return out;
+}
+
+/** Gate values a step keeps for backpropagation, each [H] at `off` of its array. */
+export interface GateSave {
+  z: Float32Array;
+  r: Float32Array;
+  n: Float32Array;
+  un: Float32Array;
+  off: number;
+}
+
+/**
+ * One GRU step for one sequence: the token's row of `table` (at `row`) and the previous state
+ * (`hPrev` at `hpOff`) give the new state (`h` at `hOff`), and the gate values when `save` is given.
+ */
+export function gruStep(p: GruParams, table: Float32Array, row: number, hPrev: Float32Array, hpOff: number, h: Float32Array, hOff: number, save?: GateSave): void {
+  const H = p.hidden;
+  const R = p.r;
+  const br = p.br;
+  for (let j = 0; j < H; j++) {
     let uz = 0;
     let ur = 0;
     let un = br[2 * H + j];
@@ -110,20 +122,20 @@ export function gruStep(p: GruParams, input: number, hPrev: Float32Array, h: Flo
     const rr = (H + j) * H;
     const rn = (2 * H + j) * H;
     for (let k = 0; k < H; k++) {
-      const hk = hPrev[k];
+      const hk = hPrev[hpOff + k];
       uz += R[rz + k] * hk;
       ur += R[rr + k] * hk;
       un += R[rn + k] * hk;
     }
-    const z = sigmoid(az + uz);
-    const rg = sigmoid(ar + ur);
-    const n = Math.tanh(an + rg * un);
-    h[j] = (1 - z) * n + z * hPrev[j];
+    const z = sigmoid(table[row + j] + uz);
+    const rg = sigmoid(table[row + H + j] + ur);
+    const n = Math.tanh(table[row + 2 * H + j] + rg * un);
+    h[hOff + j] = (1 - z) * n + z * hPrev[hpOff + j];
     if (save !== undefined) {
-      save.z[j] = z;
-      save.r[j] = rg;
-      save.n[j] = n;
-      save.un[j] = un;
+      save.z[save.off + j] = z;
+      save.r[save.off + j] = rg;
+      save.n[save.off + j] = n;
+      save.un[save.off + j] = un;
     }
   }
 }
@@ -160,23 +172,26 @@ export class GruScorer implements WindowScorer {
   private readonly h0: Float32Array;
   private readonly h1: Float32Array;
   private readonly lg: Float64Array;
+  private readonly table: Float32Array;
 
   constructor(readonly model: GruModel) {
     this.h0 = new Float32Array(model.params.hidden);
     this.h1 = new Float32Array(model.params.hidden);
     this.lg = new Float64Array(model.params.vocabulary);
+    this.table = inputTable(model.params);
   }
 
   /** Per-call surprisal of a window's calls (no padding), the state starting at zero. */
   surprisals(window: Int32Array, out = new Float64Array(window.length)): Float64Array {
     const p = this.model.params;
+    const G = 3 * p.hidden;
     const tokens = clampToVocabulary(window, p.vocabulary);
     const cap = Math.fround(this.model.cap);
     let h = this.h0;
     let next = this.h1;
     h.fill(0);
     for (let t = 0; t < tokens.length; t++) {
-      gruStep(p, t === 0 ? START_TOKEN : tokens[t - 1], h, next);
+      gruStep(p, this.table, (t === 0 ? START_TOKEN : tokens[t - 1]) * G, h, 0, next, 0);
       [h, next] = [next, h];
       const lse = logits(p, h, this.lg);
       out[t] = Math.min(lse - this.lg[tokens[t]], cap);
@@ -185,11 +200,6 @@ export class GruScorer implements WindowScorer {
   }
 
   score(tokens: Int32Array): number {
-    const valid = unpadded(tokens);
-    if (valid.length === 0) return 0;
-    const s = this.surprisals(valid);
-    let sum = 0;
-    for (let i = 0; i < s.length; i++) sum += s[i];
-    return sum / s.length;
+    return meanSurprisal(tokens, (calls) => this.surprisals(calls));
   }
 }

@@ -10,7 +10,7 @@
 // After each chunk the parameters take one Adam step on the chunk's mean loss per call.
 import { prng } from '../../core/random.js';
 import { Adam } from './adam.js';
-import { initParams, PARAM_NAMES, START_TOKEN, surprisalCap, zeroParams, type GruModel, type GruParams, type ParamName } from './gru-lm.js';
+import { gruStep, initParams, inputTable, PARAM_NAMES, START_TOKEN, surprisalCap, zeroParams, type GruModel, type GruParams, type ParamName } from './gru-lm.js';
 
 export interface GruTrainOptions {
   hidden: number;
@@ -89,17 +89,9 @@ export class GruKernel {
   }
 
   private prepare(): void {
-    const { vocabulary: V, embedding: E, hidden: H, emb, w, bw, r } = this.params;
+    const { hidden: H, r } = this.params;
     const G = 3 * H;
-    for (let v = 0; v < V; v++) {
-      const eo = v * E;
-      for (let j = 0; j < G; j++) {
-        let a = bw[j];
-        const wo = j * E;
-        for (let k = 0; k < E; k++) a += w[wo + k] * emb[eo + k];
-        this.table[v * G + j] = a;
-      }
-    }
+    inputTable(this.params, this.table);
     for (let j = 0; j < G; j++) for (let k = 0; k < H; k++) this.rT[k * G + j] = r[j * H + k];
   }
 
@@ -124,8 +116,6 @@ export class GruKernel {
     const inv = count > 0 ? 1 / count : 0;
     let loss = 0;
     const { lg, table, hPrev: HP, z: Z, r: RG, n: NN, un: UN, dhOut: DH } = this;
-    const R = p.r;
-    const br = p.br;
     const out = p.out;
     const bo = p.bo;
     const hd = new Float64Array(H);
@@ -140,29 +130,7 @@ export class GruKernel {
         const off = at * H;
         if (c.reset[at]) for (let k = 0; k < H; k++) HP[off + k] = 0;
         else for (let k = 0; k < H; k++) HP[off + k] = st[so + k];
-        const to = c.input[at] * G;
-        for (let j = 0; j < H; j++) {
-          let uz = 0;
-          let ur = 0;
-          let un = br[2 * H + j];
-          const rz = j * H;
-          const rr = (H + j) * H;
-          const rn = (2 * H + j) * H;
-          for (let k = 0; k < H; k++) {
-            const hk = HP[off + k];
-            uz += R[rz + k] * hk;
-            ur += R[rr + k] * hk;
-            un += R[rn + k] * hk;
-          }
-          const zz = 1 / (1 + Math.exp(-(table[to + j] + uz)));
-          const rg = 1 / (1 + Math.exp(-(table[to + H + j] + ur)));
-          const nn = Math.tanh(table[to + 2 * H + j] + rg * un);
-          Z[off + j] = zz;
-          RG[off + j] = rg;
-          NN[off + j] = nn;
-          UN[off + j] = un;
-          st[so + j] = (1 - zz) * nn + zz * HP[off + j];
-        }
+        gruStep(p, table, c.input[at] * G, HP, off, st, so, { z: Z, r: RG, n: NN, un: UN, off });
         const y = c.target[at];
         if (y < 0) {
           for (let k = 0; k < H; k++) DH[off + k] = 0;
