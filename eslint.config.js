@@ -24,6 +24,7 @@ const LAYERS = {
   learn: ['core', 'syscalls', 'tracker', 'model', 'store', 'runtime'],
   daemon: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
   doctor: ['core', 'syscalls', 'config', 'runtime', 'parser', 'tracker', 'model', 'detector', 'alerter', 'store', 'reporters', 'sources', 'health', 'learn'],
+  hub: ['core', 'config', 'runtime', 'store'],
   cli: null, // the entry point: may import anything
 };
 
@@ -80,4 +81,15 @@ export default tseslint.config(
     },
   },
   ...importDirections(),
+  // The hub's dashboard: plain browser JavaScript, served as is (no build step, no types).
+  {
+    files: ['src/hub/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false },
+      globals: { document: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly', Node: 'readonly', setInterval: 'readonly', uPlot: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': ['error', { selector: "AssignmentExpression[left.property.name='innerHTML'], AssignmentExpression[left.property.name='outerHTML'], CallExpression[callee.property.name='insertAdjacentHTML']", message: 'host strings are hostile: build elements with textContent, never markup' }] },
+  },
 );

@@ -19,7 +19,18 @@ export type Arch = (typeof ARCHES)[number];
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Shipped with every binary, as paths relative to the checkout (folders taken whole). */
-export const ASSETS = ['models/default', 'models/demo', 'config/tetragon'] as const;
+export const ASSETS = [
+  'models/default',
+  'models/demo',
+  'models/debian12-x64',
+  'models/recordings/debian12-x64/attacks.jsonl.gz',
+  'models/recordings/debian12-x64/labels.json',
+  'config/tetragon',
+  // The hub's dashboard and its plot library (src/hub/api/assets.ts serves them).
+  'src/hub/web',
+  'node_modules/uplot/dist/uPlot.iife.min.js',
+  'node_modules/uplot/dist/uPlot.min.css',
+] as const;
 
 /** The slice of Bun's build API used here (the script runs under Bun; tsc checks it with Node's types). */
 interface BunPluginBuilder {

@@ -16,7 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { Lifecycle, ProcessInfo, Verdict, VerdictSink } from '../core/types.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import type { AlertStore, ProcessRecord } from '../core/storage.js';
-import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type AnomalyAlert } from '../core/alert.js';
+import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert, type AlertPod, type AlertProcess, type AnomalyAlert, type NewProgramAlert } from '../core/alert.js';
 import { programKey } from '../core/program.js';
 
 export interface AlerterOptions {
@@ -24,16 +24,22 @@ export interface AlerterOptions {
   /** Reporter names whose outboxes get every alert (e.g. `['mqtt', 'ntfy']`); may be empty. */
   reporters: readonly string[];
   node: string;
-  /** From the model card. */
+  /** From the model card: what verdicts that do not say are scored by (a verdict's own threshold and model win). */
   model: { name: string; threshold: number };
-  /** Overrides the card's threshold (ARGOS_THRESHOLD). */
+  /** Overrides the card's threshold (ARGOS_THRESHOLD) for verdicts that do not carry one. */
   threshold?: number;
   throttleWindowMs: number;
   throttleMax: number;
   counters: Counters;
   log: Logger;
   /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
-  onQueued?: (alert: AnomalyAlert) => void;
+  onQueued?: (alert: Alert) => void;
+  /** Told of every flagged process and the alert it raised or folded into (the baseline holds its calls back; replay's summary). */
+  onFlag?: (process: ProcessInfo, kind: Alert['kind'], alertId: string | undefined) => void;
+  /** Operators' allowances: an anomaly or a new program they cover is not alerted (counted as suppressed). */
+  suppress?: { anomaly(process: ProcessInfo, program: string, score: number): boolean; newProgram(process: ProcessInfo, program: string): boolean };
+  /** Starts of one new program within this time fold into its new_program alert (default 1 h). */
+  newProgramWindowMs?: number;
   clock?: Clock;
   timers?: Timers;
   /** How often folded counts and processes are written and fold windows closed (default 1 s). */
@@ -46,8 +52,12 @@ export interface AlerterOptions {
 }
 
 interface OpenAlert {
-  alert: AnomalyAlert;
+  alert: Alert;
+  /** Monotonic ms: a fold window measures a duration, whatever the wall clock does. */
   openedAt: number;
+  windowMs: number;
+  /** Repeats folded in at most before a new alert is raised. */
+  maxCount: number;
   /** Count last queued for the reporters. */
   sentCount: number;
   /** Count last written to the store. */
@@ -55,7 +65,10 @@ interface OpenAlert {
 }
 
 export class Alerter implements VerdictSink, Lifecycle {
+  /** The threshold of verdicts that do not carry their own. */
   readonly threshold: number;
+  /** The model in use, named in new_program alerts. */
+  private modelName: string;
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly sweepMs: number;
@@ -71,6 +84,7 @@ export class Alerter implements VerdictSink, Lifecycle {
 
   constructor(private readonly o: AlerterOptions) {
     this.threshold = o.threshold ?? o.model.threshold;
+    this.modelName = o.model.name;
     this.clock = o.clock ?? systemClock;
     this.timers = o.timers ?? systemTimers;
     this.sweepMs = o.sweepMs ?? 1000;
@@ -97,6 +111,11 @@ export class Alerter implements VerdictSink, Lifecycle {
     });
   }
 
+  /** The model in use changed (a swap): new_program alerts name it. */
+  setModelName(name: string): void {
+    this.modelName = name;
+  }
+
   /** Open (throttling) alerts, for tests and health. */
   get openAlerts(): number {
     return this.open.size;
@@ -105,37 +124,82 @@ export class Alerter implements VerdictSink, Lifecycle {
   verdict(v: Verdict): void {
     const now = this.clock.now();
     this.seen(v.window.process, now);
-    if (!(v.score >= this.threshold)) return; // NaN never alerts
+    const threshold = v.threshold ?? this.threshold;
+    if (!(v.score >= threshold)) return; // NaN never alerts
+    const p = v.window.process;
+    if (this.o.suppress?.anomaly(p, programKey(p), v.score) === true) {
+      this.o.counters.suppressed++;
+      return;
+    }
     this.o.counters.anomalies++;
-    const key = throttleKey(v.window.process);
-    const current = this.open.get(key);
-    if (current && now < current.openedAt + this.o.throttleWindowMs && current.alert.count <= this.o.throttleMax) {
+    const key = throttleKey(p);
+    const current = this.folding(key);
+    if (current?.alert.kind === 'anomaly') {
       const a = current.alert;
       a.count++;
       a.score = Math.max(a.score, v.score);
       a.priority = anomalyPriority(a.score, a.threshold, a.count);
       this.o.counters.throttled++;
+      this.o.onFlag?.(p, 'anomaly', a.id);
       return;
     }
+    const raised = this.raise(key, () => this.makeAlert(v, threshold, now), this.o.throttleWindowMs, this.o.throttleMax);
+    this.o.onFlag?.(p, 'anomaly', raised?.id);
+  }
+
+  /** A program the model never saw started (NewProgramWatch): one alert, further starts folded in. */
+  newProgram(process: ProcessInfo, program: string, writable: string | undefined): void {
+    const now = this.clock.now();
+    this.seen(process, now);
+    if (this.o.suppress?.newProgram(process, program) === true) {
+      this.o.counters.suppressed++;
+      return;
+    }
+    const key = `new\u0000${program}`;
+    const current = this.folding(key);
+    if (current !== undefined) {
+      current.alert.count++;
+      this.o.counters.throttled++;
+      this.o.onFlag?.(process, 'new_program', current.alert.id);
+      return;
+    }
+    const raised = this.raise(key, () => this.makeNewProgramAlert(process, program, writable, now), this.o.newProgramWindowMs ?? 3_600_000, Number.POSITIVE_INFINITY);
+    this.o.counters.newPrograms++;
+    this.o.onFlag?.(process, 'new_program', raised?.id);
+  }
+
+  /** The open alert of `key` while repeats still fold into it. */
+  private folding(key: string): OpenAlert | undefined {
+    const current = this.open.get(key);
+    if (current === undefined) return undefined;
+    return this.clock.monotonic() < current.openedAt + current.windowMs && current.alert.count <= current.maxCount ? current : undefined;
+  }
+
+  /** Stores and queues a new alert for `key` (closing the one before it), opening its fold window. */
+  private raise(key: string, make: () => Alert, windowMs: number, maxCount: number): Alert | undefined {
+    let raised: Alert | undefined;
     this.guard('store an alert', () => {
-      if (current) this.close(key);
+      if (this.open.has(key)) this.close(key);
       if (this.open.size >= this.maxOpen) this.close(this.open.keys().next().value as string);
-      const alert = this.makeAlert(v, now);
+      const alert = make();
       this.flushProcesses();
       this.o.store.saveAlert(alert, this.o.reporters);
-      this.open.set(key, { alert, openedAt: now, sentCount: 1, storedCount: 1 });
+      this.open.set(key, { alert, openedAt: this.clock.monotonic(), windowMs, maxCount, sentCount: 1, storedCount: 1 });
       this.o.counters.alerts++;
-      this.o.log.warn({ alert: alert.id, binary: alert.process.binary, pid: alert.process.pid, score: alert.score }, 'anomalous process');
+      const detail = alert.kind === 'anomaly' ? { score: alert.score } : { writable: alert.writable };
+      this.o.log.warn({ alert: alert.id, kind: alert.kind, binary: alert.process.binary, pid: alert.process.pid, ...detail }, alert.kind === 'anomaly' ? 'anomalous process' : 'new program');
       this.o.onQueued?.(alert);
+      raised = alert;
     });
+    return raised;
   }
 
   /** Writes folded counts and processes, closes fold windows that ended. Runs on a timer. */
   sweep(): void {
-    const now = this.clock.now();
+    const now = this.clock.monotonic();
     this.guard('sweep', () => {
       for (const [key, a] of this.open) {
-        if (now >= a.openedAt + this.o.throttleWindowMs) {
+        if (now >= a.openedAt + a.windowMs) {
           this.close(key);
         } else if (a.alert.count !== a.storedCount) {
           this.o.store.updateAlert(a.alert, []);
@@ -167,28 +231,44 @@ export class Alerter implements VerdictSink, Lifecycle {
     }
   }
 
-  private makeAlert(v: Verdict, now: number): AnomalyAlert {
+  private makeNewProgramAlert(p: ProcessInfo, program: string, writable: string | undefined, now: number): NewProgramAlert {
+    const alert: NewProgramAlert = {
+      id: uuidv7(now),
+      node: this.o.node,
+      time: new Date(now).toISOString(),
+      kind: 'new_program',
+      process: alertProcess(p),
+      program,
+      model: this.modelName,
+      priority: writable === undefined ? 4 : 5,
+      writable: writable !== undefined,
+      reason: writable === undefined ? 'first start of a program the model never saw' : `first start of a program the model never saw, run from ${writable}`,
+      count: 1,
+    };
+    const pod = alertPod(p);
+    if (pod !== undefined) alert.pod = pod;
+    return alert;
+  }
+
+  private makeAlert(v: Verdict, threshold: number, now: number): AnomalyAlert {
     const p = v.window.process;
     const alert: AnomalyAlert = {
       id: uuidv7(now),
       node: this.o.node,
       time: new Date(now).toISOString(),
       kind: 'anomaly',
-      process: { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) },
+      process: alertProcess(p),
       program: programKey(p),
-      model: this.o.model.name,
-      priority: anomalyPriority(v.score, this.threshold, 1),
+      model: v.model ?? this.modelName,
+      priority: anomalyPriority(v.score, threshold, 1),
       score: v.score,
-      threshold: this.threshold,
+      threshold,
       window: { seq: v.window.seq, length: v.window.tokens.length },
-      why: [],
+      why: v.why ?? [],
       count: 1,
     };
-    if (p.pod) {
-      alert.pod = { namespace: p.pod.namespace, name: p.pod.name };
-      if (p.pod.container !== undefined) alert.pod.container = p.pod.container;
-      if (p.pod.image !== undefined) alert.pod.image = p.pod.image;
-    }
+    const pod = alertPod(p);
+    if (pod !== undefined) alert.pod = pod;
     return alert;
   }
 
@@ -223,6 +303,20 @@ export class Alerter implements VerdictSink, Lifecycle {
       this.o.log.error({ err: e }, `cannot ${what}: ${(e as Error).message}`);
     }
   }
+}
+
+function alertProcess(p: ProcessInfo): AlertProcess {
+  const out: AlertProcess = { pid: p.pid, exec_id: p.execId, binary: p.binary, arguments: capLength(p.arguments, MAX_ALERT_ARGUMENTS) };
+  if (p.parent !== undefined) out.parent = { pid: p.parent.pid, exec_id: p.parent.execId, binary: p.parent.binary };
+  return out;
+}
+
+function alertPod(p: ProcessInfo): AlertPod | undefined {
+  if (p.pod === undefined) return undefined;
+  const pod: AlertPod = { namespace: p.pod.namespace, name: p.pod.name };
+  if (p.pod.container !== undefined) pod.container = p.pod.container;
+  if (p.pod.image !== undefined) pod.image = p.pod.image;
+  return pod;
 }
 
 /** Throttling key: the binary, and the pod when known. */

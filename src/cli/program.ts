@@ -1,6 +1,7 @@
 // Builds the commander program and turns failures into exit codes and readable messages.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
+import { MigrationError } from '../store/migrations.js';
 import { EXIT_CONFIG, EXIT_USAGE, UsageError } from './errors.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliContext } from './context.js';
@@ -49,6 +50,11 @@ function reportError(e: unknown, ctx: CliContext): number {
   }
   if (e instanceof ConfigError) {
     ctx.stderr.write(`argos: ${e.message}\nSee .env.sample for every setting and its default.\n`);
+    return EXIT_CONFIG;
+  }
+  if (e instanceof MigrationError) {
+    // Only an operator can fix it: 78 keeps systemd from restarting into the same error.
+    ctx.stderr.write(`argos: ${e.message}\n`);
     return EXIT_CONFIG;
   }
   if (e instanceof UsageError) {

@@ -21,6 +21,8 @@ export interface ConfigSources {
   envFile?: string;
   /** Values from command-line flags, by config key; undefined entries are ignored. */
   flags?: Partial<Record<keyof Config, string | number | boolean | undefined>>;
+  /** Settings this command cannot run without, with why (reported with every other problem). */
+  required?: Partial<Record<keyof Config, string>>;
 }
 
 function readEnvFile(path: string, problems: string[]): Record<string, string> {
@@ -55,13 +57,16 @@ export function loadConfig(sources: ConfigSources): Config {
       origin[s.key] = `--${s.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     }
   }
+  for (const [key, why] of Object.entries(sources.required ?? {})) {
+    if (raw[key] === undefined) problems.push(`${SETTINGS.find((s) => s.key === key)?.env[0] ?? key}: is required ${why}`);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');
       const setting = SETTINGS.find((s) => s.key === key);
       const name = origin[key] ?? setting?.env[0] ?? key;
-      const given = raw[key] !== undefined ? ` (got "${String(raw[key])}")` : '';
+      const given = raw[key] !== undefined && !setting?.secret ? ` (got "${String(raw[key])}")` : '';
       problems.push(`${name}: ${issue.message}${given}`);
     }
   }

@@ -19,3 +19,20 @@ export function parseBytes(s: string): number | undefined {
   const factor = SIZE_UNITS[unit];
   return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
 }
+
+/** `ms` in the largest unit that keeps it exact ("30s", "1h", "30d", "1500ms"): reads back with parseDuration. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+    const f = DURATION_UNITS[unit];
+    if (ms !== 0 && ms % f === 0) return `${ms / f}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** `n` bytes in the largest unit that keeps it exact ("256M", "512k", "100"): reads back with parseBytes. */
+export function formatBytes(n: number): string {
+  for (const [unit, f] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['k', 1024]] as const) {
+    if (n !== 0 && n % f === 0) return `${n / f}${unit}`;
+  }
+  return String(n);
+}

@@ -2,9 +2,9 @@
 // A class with fields (not a Map) keeps the hot path to one property increment.
 
 export class Counters {
-  /** Lines read from the source. */
+  /** Event lines read from the source (every type, also ignored ones); not the malformed lines. */
   events = 0;
-  /** Lines that were not valid JSON events or had an unknown shape. */
+  /** Lines that were not events: not JSON, not an object, or an event of an unknown shape. */
   malformed = 0;
   /** Valid events of types we do not use (kprobes, throttle notices, ...). */
   ignored = 0;
@@ -18,6 +18,10 @@ export class Counters {
   processes = 0;
   /** Processes evicted from the tracker because it was full. */
   evicted = 0;
+  /** Windows cut from processes that went quiet (ARGOS_IDLE_FLUSH). */
+  idleFlushes = 0;
+  /** new_program alerts raised (first starts of programs the model never saw). */
+  newPrograms = 0;
   windows = 0;
   /** Windows scored by the classifier. */
   classified = 0;
@@ -31,6 +35,8 @@ export class Counters {
   alerts = 0;
   /** Anomalies folded into an earlier alert by throttling. */
   throttled = 0;
+  /** Anomalies and new programs an operator's allowance covered (not alerted). */
+  suppressed = 0;
   /** Restarts of a live source (Tetragon, tetra, bpftrace, tail). */
   sourceRestarts = 0;
 

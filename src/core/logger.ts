@@ -1,6 +1,7 @@
 // Structured JSON logs to stderr (stdout is kept for command output).
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { systemClock, type Clock } from './time.js';
+import { escapeJsonForTerminal, redactUrlCredentials } from './sanitize.js';
 
 export type { Logger };
 
@@ -12,17 +13,32 @@ export const REDACT_PATHS = [
   'config.mqttPassword',
   'config.ntfyToken',
   'config.mqttKey',
+  'config.hubToken',
+  'config.hubReadToken',
 ];
 
-/** `fd` 2 = stderr (default). Synchronous, so nothing is lost at exit. */
-export function createLogger(level: string, fd = 2): Logger {
-  const options: LoggerOptions = {
+/**
+ * What every log line goes through last: no URL credentials (whatever field or message they
+ * hide in, e.g. a library's error text), and nothing a terminal would act on (pino already
+ * escapes C0 controls; host strings can carry C1 controls and bidirectional overrides).
+ */
+export function safeLogLine(line: string): string {
+  return escapeJsonForTerminal(redactUrlCredentials(line));
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
     level,
     base: { service: 'argos' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    hooks: { streamWrite: safeLogLine },
   };
-  return pino(options, pino.destination({ dest: fd, sync: true }));
+}
+
+/** `fd` 2 = stderr (default). Synchronous, so nothing is lost at exit. */
+export function createLogger(level: string, fd = 2): Logger {
+  return pino(loggerOptions(level), pino.destination({ dest: fd, sync: true }));
 }
 
 /** A logger that drops everything (tests, `--quiet`). */

@@ -1,8 +1,9 @@
 // The MQTT contract in one place: every topic of a node, its payload type and how it is
 // published. `<prefix>/<node>/<kind>`; the hub reads what nodes publish and writes `cmd`.
+import { readFileSync } from 'node:fs';
 import type { Alert } from './alert.js';
 import { z } from 'zod';
-import { topicSegment } from './sanitize.js';
+import { escapeJsonForTerminal, topicSegment } from './sanitize.js';
 
 /** Counters published periodically. */
 export interface StatsPayload {
@@ -124,5 +125,52 @@ export function topicFor(prefix: string, node: string, kind: TopicKind): string 
 }
 
 export function encodePayload<K extends TopicKind>(kind: K, payload: MqttTopicPayloads[K]): string {
-  return kind === 'status' ? String(payload) : JSON.stringify(payload);
+  return kind === 'status' ? String(payload) : escapeJsonForTerminal(JSON.stringify(payload));
+}
+
+/** How a client reaches the broker (the daemon's reporter and the hub share the settings). */
+export interface BrokerSettings {
+  /** mqtt://, mqtts://, tcp://, ssl://, ws:// or wss:// URL. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** PEM files (ARGOS_MQTT_CA, ARGOS_MQTT_CERT, ARGOS_MQTT_KEY), read at start. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Credentials and TLS material of `b` as mqtt.js client options (the files are read now). */
+export function brokerAuthOptions(b: BrokerSettings): { username?: string; password?: string; ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  const o: ReturnType<typeof brokerAuthOptions> = {};
+  if (b.username !== undefined) o.username = b.username;
+  if (b.password !== undefined) o.password = b.password;
+  if (b.caFile !== undefined) o.ca = readPem(b.caFile, 'ARGOS_MQTT_CA');
+  if (b.certFile !== undefined) o.cert = readPem(b.certFile, 'ARGOS_MQTT_CERT');
+  if (b.keyFile !== undefined) o.key = readPem(b.keyFile, 'ARGOS_MQTT_KEY');
+  return o;
+}
+
+/** Readable problem with the MQTT settings (an unreadable TLS file). */
+export class MqttConfigError extends Error {}
+
+/** A PEM file named by `setting` (ARGOS_MQTT_CA, _CERT, _KEY), read when a client starts. */
+export function readPem(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new MqttConfigError(`${setting}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and its permissions`);
+  }
+}
+
+/** The broker URL without credentials, for logs. */
+export function brokerForLogs(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(invalid URL)';
+  }
 }

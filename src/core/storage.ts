@@ -21,13 +21,20 @@ export interface ProcessRecord {
   lastSeen: number;
 }
 
-/** One recorded normal trace for on-device retraining. */
+/** One recorded normal trace (a process, or a piece of a long-lived one) for on-device retraining. */
 export interface BaselineTrace {
   execId: string;
   binary: string;
+  /** The program key (core/program.ts); the binary when absent. */
+  program?: string;
   startedAt: number;
   /** Syscall names separated by single spaces. */
   syscalls: string;
+}
+
+/** A trace held back from the baseline because its process alerted (until an operator allows it). */
+export interface QuarantinedTrace extends BaselineTrace {
+  alertId?: string;
 }
 
 /** What the alerter writes. All calls are synchronous. */
@@ -52,5 +59,8 @@ export interface OutboxStore {
 
 /** Where the baseline recorder writes the device's normal behaviour. */
 export interface BaselineStore {
-  appendBaseline(traces: readonly BaselineTrace[]): void;
+  /** Appends traces; with `maxCalls`, the oldest traces of the largest programs go until the baseline holds at most that many calls. */
+  appendBaseline(traces: readonly BaselineTrace[], maxCalls?: number): void;
+  /** Holds traces back (their processes alerted). Bounded: the oldest go beyond `maxCalls`. */
+  quarantine(traces: readonly QuarantinedTrace[], maxCalls?: number): void;
 }

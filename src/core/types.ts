@@ -1,5 +1,6 @@
 // The shared vocabulary of the pipeline: what flows from one stage to the next.
 // Stages depend on these types, never on each other's classes.
+import type { WhyCall } from './alert.js';
 
 /** Every long-lived part has the same lifecycle; constructors do no I/O. */
 export interface Lifecycle {
@@ -27,6 +28,8 @@ export interface ProcessInfo {
   arguments: string;
   uid?: number;
   parentExecId?: string;
+  /** The parent process, when the event names it. */
+  parent?: { pid: number; execId: string; binary: string };
   startTime?: string;
   pod?: PodInfo;
 }
@@ -47,10 +50,16 @@ export interface SyscallWindow {
   at: number;
 }
 
-/** A window with its model score. */
+/** A window with its model score (and, for a window at or above the threshold, why). */
 export interface Verdict {
   window: SyscallWindow;
   score: number;
+  /** The most surprising calls of the window, most surprising first (models that report surprisal). */
+  why?: WhyCall[];
+  /** The threshold of the model that scored it (a model swap changes it). */
+  threshold?: number;
+  /** The name of the model that scored it. */
+  model?: string;
 }
 
 /** Where a line-oriented source delivers its lines (one Tetragon JSON event per line). */
@@ -102,9 +111,28 @@ export interface VerdictSink {
 
 /** Scores windows of tokens; higher = more anomalous. Implemented over ONNX Runtime. */
 export interface Classifier {
-  /** Windows of at most `window` tokens each (shorter ones are zero-padded by the classifier). */
-  score(windows: readonly Int32Array[]): Promise<Float32Array>;
+  /**
+   * Windows of at most `window` tokens each (shorter ones are zero-padded by the classifier),
+   * each scored by its profile (`profiles[i]`; 0 when absent or the model has no profiles).
+   */
+  score(windows: readonly Int32Array[], profiles?: Int32Array): Promise<Float32Array>;
+  /**
+   * Each call's surprisal (nats) in each window (an array as long as the window), for models
+   * that report it; read only for windows that alert.
+   */
+  surprisals?(windows: readonly Int32Array[], profiles?: Int32Array): Promise<Float32Array[]>;
   close(): Promise<void>;
   /** Calls that can usefully run at once (e.g. worker threads); default 1. */
   readonly concurrency?: number;
+  /** How its worker threads fare (classifiers that run them). */
+  health?(): ClassifierHealth;
+}
+
+/** How a classifier's worker threads fare, for /healthz and the systemd watchdog. */
+export interface ClassifierHealth {
+  /** Worker threads started again after they died. */
+  restarts: number;
+  /** Worker threads dead right now (waiting to be started again). */
+  dead: number;
+  engines: number;
 }

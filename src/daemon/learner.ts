@@ -7,11 +7,12 @@ import { LifecycleGroup } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { systemClock, systemTimers, type Clock } from '../core/time.js';
 import type { EventSource } from '../core/types.js';
-import { BaselineRecorder, fullVocabulary } from '../learn/recorder.js';
+import { BaselineRecorder } from '../learn/recorder.js';
 import { Parser } from '../parser/index.js';
 import { shippedPolicy } from '../runtime/assets.js';
 import { SqliteStore } from '../store/store.js';
 import { createSource } from './sources.js';
+import { universalVocabulary } from '../syscalls/universal.js';
 
 export interface Learner {
   counters: Counters;
@@ -25,10 +26,10 @@ export interface Learner {
 export function buildLearner(config: Config, d: { log: Logger; stdin: Readable; clock?: Clock }): Learner {
   const clock = d.clock ?? systemClock;
   const counters = new Counters();
-  const store = new SqliteStore({ path: config.dbPath, clock });
-  const { tokenizer, names } = fullVocabulary();
-  const recorder = new BaselineRecorder({ store, names, counters, log: d.log.child({ module: 'learn' }), clock });
-  const parser = new Parser({ handler: recorder, tokenizer, counters, log: d.log.child({ module: 'parser' }), clock });
+  const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: d.log.child({ module: 'store' }) });
+  const { tokenizer, names } = universalVocabulary();
+  const recorder = new BaselineRecorder({ store, names, counters, log: d.log.child({ module: 'learn' }), clock, countProcesses: true });
+  const parser = new Parser({ handler: recorder, tokenizer, counters, log: d.log, clock });
   const source = createSource(config, { sink: parser, logger: d.log, counters, clock, timers: systemTimers, stdin: d.stdin, policyPath: shippedPolicy });
   const group = new LifecycleGroup(
     [

@@ -8,15 +8,22 @@ import { Counters } from '../core/counters.js';
 import { LifecycleGroup } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { systemClock, systemTimers, type Clock } from '../core/time.js';
-import type { EventSource, Lifecycle, LineSink } from '../core/types.js';
+import type { ClassifierHealth, EventSource, Lifecycle, LineSink, ProcessInfo } from '../core/types.js';
 import { Detector } from '../detector/detector.js';
 import { loadModel, type LoadedModel } from '../model/folder.js';
-import { OnnxClassifier } from '../detector/onnx-classifier.js';
 import { Alerter } from '../alerter/alerter.js';
+import { NewProgramWatch } from '../alerter/new-programs.js';
 import { SqliteStore } from '../store/store.js';
 import { RetentionTask } from '../store/retention.js';
+import { BufferedAlertStore } from '../store/buffered-alerts.js';
 import { Parser } from '../parser/index.js';
 import { Tokenizer } from '../syscalls/index.js';
+import { tokenMap, universalVocabulary } from '../syscalls/universal.js';
+import { Allowances } from '../learn/allowances.js';
+import { Commands } from '../learn/commands.js';
+import type { Learner } from '../learn/lifecycle.js';
+import { ModelStore } from '../learn/model-store.js';
+import type { BaselineRecorder } from '../learn/recorder.js';
 import { Tracker } from '../tracker/index.js';
 import { shippedPolicy } from '../runtime/assets.js';
 import type { Reporting } from '../reporters/reporting.js';
@@ -24,10 +31,12 @@ import type { MqttReporter } from '../reporters/mqtt.js';
 import { createMetrics, type ArgosMetrics } from '../health/metrics.js';
 import { HealthServer } from '../health/server.js';
 import type { HealthProbe } from '../health/probe.js';
-import { databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
+import { alertStorageProbe, databaseProbe, modelProbe, progressProbe, reporterProbe } from '../health/daemon-probes.js';
 import { createSource } from './sources.js';
 import { buildReporting } from './reporting.js';
 import { resolveGeometry, type Geometry } from './geometry.js';
+import { buildDeviceLearning, fanOut, fixedModelDaemon, learnsDevice, stateDirOf, type DeviceLearning } from './learning.js';
+import { PipelineModels, scoringModel } from './models.js';
 
 export interface PipelineOptions {
   config: Config;
@@ -40,6 +49,10 @@ export interface PipelineOptions {
   source?: (sink: LineSink) => EventSource;
   /** Where the compiled binary keeps its embedded model, policy and recording. */
   modelDefaults?: Parameters<typeof loadModel>[1];
+  /** Told of every flagged process (replay's summary of what was caught). */
+  onFlag?: (process: ProcessInfo, kind: 'anomaly' | 'new_program') => void;
+  /** Learn the device (default: learnsDevice(config)); replay never does. */
+  learning?: boolean;
 }
 
 /** The wired stages; `Pipeline` starts them in order. */
@@ -52,7 +65,15 @@ export interface PipelineParts {
   detector: Detector;
   alerter: Alerter;
   store: SqliteStore;
+  /** Reads the operators' allowances at start. */
+  allowances: Lifecycle;
+  /** What the alerter writes through: keeps alerts in memory while the database refuses writes. */
+  alertBuffer: BufferedAlertStore;
   reporters: Reporting;
+  /** The operators' commands (MQTT `cmd`, and the CLI's through the database). */
+  commands: Commands;
+  /** The learning lifecycle, when the daemon learns the device. */
+  device: DeviceLearning | undefined;
   /** The MQTT reporter, when ARGOS_MQTT_URL is set. */
   mqtt: MqttReporter | undefined;
   retention: RetentionTask;
@@ -74,8 +95,12 @@ export class Pipeline implements Lifecycle {
   readonly detector: Detector;
   readonly alerter: Alerter;
   readonly store: SqliteStore;
+  readonly alertBuffer: BufferedAlertStore;
   readonly reporters: Reporting;
   readonly mqtt: MqttReporter | undefined;
+  readonly commands: Commands;
+  /** The learning lifecycle (learner, recorder, model versions), when the daemon learns the device. */
+  readonly device: DeviceLearning | undefined;
   readonly health: HealthServer;
   readonly metrics: ArgosMetrics;
   /** For the systemd watchdog: false when the source has stalled. */
@@ -87,15 +112,23 @@ export class Pipeline implements Lifecycle {
     this.healthy = p.sourceAlive;
     this.clock = p.clock;
     this.mqtt = p.mqtt;
+    this.commands = p.commands;
+    this.device = p.device;
     ({ counters: this.counters, model: this.model, geometry: this.geometry, source: this.source, tracker: this.tracker } = p);
     ({ detector: this.detector, alerter: this.alerter, store: this.store, reporters: this.reporters, health: this.health, metrics: this.metrics } = p);
+    this.alertBuffer = p.alertBuffer;
     this.group = new LifecycleGroup(
       [
         { name: 'store', part: p.store },
+        { name: 'alert buffer', part: p.alertBuffer },
+        { name: 'allowances', part: p.allowances },
         { name: 'retention', part: p.retention },
         { name: 'reporters', part: p.reporters },
         { name: 'alerter', part: p.alerter },
         { name: 'detector', part: p.detector },
+        ...(p.device ? [{ name: 'baseline', part: p.device.recorderPart }] : []),
+        { name: 'tracker', part: p.tracker },
+        ...(p.device ? [{ name: 'learning', part: p.device.learner }] : []),
         { name: 'health', part: p.health },
         { name: 'source', part: p.source },
       ],
@@ -107,8 +140,13 @@ export class Pipeline implements Lifecycle {
     return this.group.start();
   }
 
-  stop(): Promise<void> {
-    return this.group.stop();
+  /**
+   * Stops what started, in reverse; then closes the classifier even when the detector never
+   * started (a failed start must not leave its worker threads keeping the process alive).
+   */
+  async stop(): Promise<void> {
+    await this.group.stop();
+    await this.detector.stop();
   }
 
   /**
@@ -126,24 +164,65 @@ export class Pipeline implements Lifecycle {
   }
 }
 
+function allWorkersDead(h: ClassifierHealth): boolean {
+  return h.engines > 0 && h.dead === h.engines;
+}
+
 /** How long a live source may deliver nothing before /healthz calls it failing. */
 export const SOURCE_IDLE_LIMIT_MS = 120_000;
+
+/** The model that watches at start: the device's installed version, else the generic one. */
+async function initialModel(o: PipelineOptions, models: ModelStore | undefined): Promise<{ version: number | undefined; model: LoadedModel }> {
+  const { config, log } = o;
+  const installed = models?.current();
+  if (installed !== undefined) {
+    try {
+      return { version: installed.version, model: await loadModel({ dir: installed.dir }) };
+    } catch (e) {
+      log.error({ err: e, version: installed.version }, 'the installed device model cannot be loaded; the generic model watches until a new one is trained');
+    }
+  }
+  return { version: undefined, model: await loadModel({ dir: config.modelDir, modelPath: config.modelPath, mappingPath: config.mappingPath }, o.modelDefaults) };
+}
 
 /** Loads the model and builds every stage from the configuration. */
 export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const { config, log } = o;
   const counters = o.counters ?? new Counters();
   const clock = o.clock ?? systemClock;
-  const model = await loadModel({ dir: config.modelDir, modelPath: config.modelPath, mappingPath: config.mappingPath }, o.modelDefaults);
+  const timers = systemTimers;
+  const node = config.nodeName ?? 'unknown';
+  const learning = o.learning ?? learnsDevice(config);
+  const models = learning ? new ModelStore(stateDirOf(config)) : undefined;
+  models?.open();
+  const initial = await initialModel(o, models);
+  const model = initial.model;
   const geometry = resolveGeometry(config, model.card);
-  log.info({ model: model.card.name, files: model.files, ...geometry, threshold: config.threshold ?? model.card.threshold }, 'model loaded');
+  log.info({ model: model.card.name, version: initial.version ?? 0, files: model.files, ...geometry, learning }, 'model loaded');
 
-  const store = new SqliteStore({ path: config.dbPath, clock });
-  const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log });
-  const alerter = new Alerter({
+  const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: log.child({ module: 'store' }) });
+  const allowances = new Allowances(store);
+  const fixed = fixedModelDaemon({ node, clock, model: () => ({ name: model.card.name }), allowancesChanged: () => allowances.reload() });
+  // Bound late: the learner exists once every stage it swaps models in does.
+  let learner: Learner | undefined;
+  let recorder: BaselineRecorder | undefined;
+  const commands = new Commands({
     store,
+    node,
+    clock,
+    maxBaselineCalls: config.baselineSize,
+    live: {
+      relearn: () => (learner ? learner.relearn() : fixed.relearn()),
+      status: () => (learner ? learner.status() : fixed.status()),
+      allowancesChanged: () => allowances.reload(),
+    },
+  });
+  const { reporting: reporters, mqtt } = buildReporting({ config, store, counters, log, onCommand: (payload) => commands.runMessage(payload) });
+  const alertBuffer = new BufferedAlertStore({ inner: store, log: log.child({ module: 'store' }), onStored: () => reporters.wake() });
+  const alerter = new Alerter({
+    store: alertBuffer,
     reporters: reporters.names,
-    node: config.nodeName ?? 'unknown',
+    node,
     model: { name: model.card.name, threshold: model.card.threshold },
     threshold: config.threshold,
     throttleWindowMs: config.throttleWindow,
@@ -151,79 +230,146 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     counters,
     log: log.child({ module: 'alerter' }),
     onQueued: () => reporters.wake(),
+    onFlag: (p, kind, alertId) => {
+      // What alerted is held back from the baseline until an operator allows it.
+      recorder?.flag(p.execId, alertId);
+      o.onFlag?.(p, kind);
+    },
+    suppress: {
+      anomaly: (p, program, score) => allowances.coversAnomaly(program, p.binary, score),
+      newProgram: (p, program) => allowances.coversProgram(program, p.binary),
+    },
     clock,
   });
-  const registry = new Registry();
-  // Gauges are read at scrape time, after every stage below exists.
-  const metrics = createMetrics({
-    registry,
-    counters,
-    node: config.nodeName,
-    trackedProcesses: () => tracker.size,
-    queueDepth: () => detector.queued,
-    outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
-  });
-  const classifier = await OnnxClassifier.open(model, { workers: config.workers, mode: config.classifierMode });
-  const detector = new Detector({
-    classifier,
-    sink: alerter,
-    counters,
-    log: log.child({ module: 'detector' }),
-    batchSize: config.batchSize,
-    queueMax: config.queueMax,
-    drainTimeoutMs: config.drainTimeout,
-    onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
-  });
-  const tracker = new Tracker({
-    ...geometry,
-    maxProcesses: config.maxProcesses,
-    sink: detector,
-    counters,
-    clock,
-    log: log.child({ module: 'tracker' }),
-  });
-  const parser = new Parser({
-    handler: tracker,
-    tokenizer: Tokenizer.fromMapping(model.mapping),
-    counters,
-    log: log.child({ module: 'parser' }),
-    clock,
-  });
-  const source = o.source
-    ? o.source(parser)
-    : createSource(config, { sink: parser, logger: log, counters, clock, timers: systemTimers, stdin: o.stdin, policyPath: shippedPolicy });
-  let finished = false;
-  source.done.then(
-    () => (finished = true),
-    () => undefined,
-  );
-  const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
-  const probes: HealthProbe[] = [
-    sourceProbe,
-    modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches }),
-    databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
-  ];
-  if (mqtt) {
-    probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+  const scoring = await scoringModel(model, config, { log, timers, learning: learning && initial.version === undefined });
+  try {
+    const registry = new Registry();
+    // Gauges are read at scrape time, after every stage below exists.
+    const metrics = createMetrics({
+      registry,
+      counters,
+      node: config.nodeName,
+      trackedProcesses: () => tracker.size,
+      queueDepth: () => detector.queued,
+      outboxDepth: () => Object.fromEntries(reporters.names.map((n) => [n, store.outboxDepth(n)])),
+      alertBuffer: () => alertBuffer.status(),
+      ...(learning
+        ? {
+            learning: () => {
+              const l = learner as Learner;
+              return { state: l.state, version: l.version, progress: l.progress, baselineTraces: store.baselineStats().traces, trainings: l.trainings };
+            },
+          }
+        : {}),
+    });
+    const detector = new Detector({
+      model: scoring,
+      sink: alerter,
+      counters,
+      log: log.child({ module: 'detector' }),
+      batchSize: config.batchSize,
+      queueMax: config.queueMax,
+      drainTimeoutMs: config.drainTimeout,
+      onBatch: (ms, size) => metrics.observeClassification(ms / 1000, size),
+    });
+    const newPrograms = new NewProgramWatch({ sink: alerter, allow: config.newProgramAllow, known: model.card.programs });
+    const tracker = new Tracker({
+      ...geometry,
+      maxProcesses: config.maxProcesses,
+      sink: detector,
+      counters,
+      clock,
+      timers,
+      // Events are tokenized in the universal vocabulary; windows are put into the model's tokens.
+      tokenMap: tokenMap(Tokenizer.fromMapping(model.mapping)),
+      // A recording replayed at full speed has no real time between its events: no idle flush.
+      idleFlushMs: config.source === 'replay' && config.replaySpeed === 'max' ? 0 : config.idleFlush,
+      onExec: (p) => newPrograms.exec(p),
+      // The tracker and the parser name their module themselves.
+      log,
+    });
+    let device: DeviceLearning | undefined;
+    if (models !== undefined) {
+      const switcher = new PipelineModels({ config, models, generic: () => loadModel({}, o.modelDefaults), detector, tracker, alerter, newPrograms, log, initial });
+      device = buildDeviceLearning({
+        config,
+        store,
+        models,
+        geometry,
+        switcher,
+        counters,
+        clock,
+        timers,
+        log,
+        onState: (state) => {
+          mqtt?.publishState(state);
+          log.info({ state: state.state, model: state.model, learning: state.learning }, 'daemon state');
+        },
+        onExternalChange: () => allowances.reload(),
+      });
+      learner = device.learner;
+      recorder = device.recorder;
+    }
+    const parser = new Parser({
+      handler: recorder === undefined ? tracker : fanOut(tracker, recorder),
+      tokenizer: universalVocabulary().tokenizer,
+      counters,
+      log,
+      clock,
+    });
+    const source = o.source ? o.source(parser) : createSource(config, { sink: parser, logger: log, counters, clock, timers, stdin: o.stdin, policyPath: shippedPolicy });
+    let finished = false;
+    source.done.then(
+      () => (finished = true),
+      () => undefined,
+    );
+    const classifierHealth = (): ClassifierHealth => detector.current.classifier.health?.() ?? { engines: 0, dead: 0, restarts: 0 };
+    const sourceProbe = progressProbe({ name: 'source', critical: true, value: () => counters.events + counters.malformed, maxIdleMs: SOURCE_IDLE_LIMIT_MS, clock, what: 'events', finished: () => finished });
+    const probes: HealthProbe[] = [
+      sourceProbe,
+      modelProbe({ name: 'model', failedBatches: () => detector.stats.failedBatches, batches: () => detector.stats.batches, workers: classifierHealth }),
+      databaseProbe({ path: config.dbPath, usedBytes: () => store.usedBytes() }),
+      alertStorageProbe({ status: () => alertBuffer.status() }),
+    ];
+    if (device) probes.push(device.probe);
+    if (mqtt) {
+      probes.push(reporterProbe({ name: 'mqtt', connected: () => mqtt.connected, depth: () => store.outboxDepth('mqtt') }));
+    }
+    const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
+    const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot(), clock });
+    const allowancesPart: Lifecycle = {
+      start: () => {
+        allowances.reload();
+        return Promise.resolve();
+      },
+      stop: () => Promise.resolve(),
+    };
+    return new Pipeline({
+      counters,
+      model,
+      geometry,
+      source,
+      tracker,
+      detector,
+      alerter,
+      store,
+      alertBuffer,
+      allowances: allowancesPart,
+      reporters,
+      mqtt,
+      retention,
+      health,
+      metrics,
+      clock,
+      commands,
+      device,
+      // The systemd watchdog restarts a daemon whose source stalled or whose classifier lost every worker thread.
+      sourceAlive: () => !sourceProbe.stalled() && !allWorkersDead(classifierHealth()),
+      log,
+    });
+  } catch (e) {
+    // Nothing else holds the classifier yet: close its worker threads, or they keep the process alive.
+    await scoring.classifier.close().catch(() => undefined);
+    throw e;
   }
-  const health = new HealthServer({ address: config.httpAddress, registry, probes, log: log.child({ module: 'health' }) });
-  const retention = new RetentionTask({ store, maxAgeMs: config.retentionAge, maxBytes: config.retentionSize, log: log.child({ module: 'retention' }), snapshot: () => counters.snapshot() });
-  return new Pipeline({
-    counters,
-    model,
-    geometry,
-    source,
-    tracker,
-    detector,
-    alerter,
-    store,
-    reporters,
-    mqtt,
-    retention,
-    health,
-    metrics,
-    clock,
-    sourceAlive: () => !sourceProbe.stalled(),
-    log,
-  });
 }

@@ -1,6 +1,7 @@
 // The configured reporters: MQTT when ARGOS_MQTT_URL is set, Ntfy when ARGOS_NTFY_TOPIC is.
 import type { Config } from '../config/load.js';
 import type { Counters } from '../core/counters.js';
+import type { CommandResult } from '../core/mqtt.js';
 import type { Logger } from '../core/logger.js';
 import type { OutboxStore } from '../core/storage.js';
 import type { Lifecycle } from '../core/types.js';
@@ -20,7 +21,14 @@ export interface ConfiguredReporting {
   ntfy: NtfyReporter | undefined;
 }
 
-export function buildReporting(o: { config: ReportingConfig; store: OutboxStore; counters: Counters; log: Logger }): ConfiguredReporting {
+export function buildReporting(o: {
+  config: ReportingConfig;
+  store: OutboxStore;
+  counters: Counters;
+  log: Logger;
+  /** Runs the commands that come on `<prefix>/<node>/cmd` (no subscription without it). */
+  onCommand?: (payload: Buffer) => Promise<CommandResult>;
+}): ConfiguredReporting {
   const c = o.config;
   const node = c.nodeName ?? 'unknown';
   const reporters: (Reporter & Lifecycle)[] = [];
@@ -39,6 +47,7 @@ export function buildReporting(o: { config: ReportingConfig; store: OutboxStore;
       log: o.log.child({ module: 'mqtt' }),
       statsIntervalMs: c.mqttStatsInterval,
       stats: () => ({ counters: o.counters.snapshot(), outbox: o.store.outboxDepth() }),
+      ...(o.onCommand === undefined ? {} : { onCommand: o.onCommand }),
     });
     reporters.push(mqtt);
   }

@@ -1,7 +1,9 @@
 // The detector stage: windows from the tracker are queued, batched across processes, scored by
 // the classifier and handed on as verdicts. Bounded: a full queue sheds new windows (counted),
 // so the reader is never blocked and memory never grows without bound.
-import type { Classifier, Lifecycle, SyscallWindow, VerdictSink, WindowSink } from '../core/types.js';
+import type { Classifier, Lifecycle, ProcessInfo, SyscallWindow, Verdict, VerdictSink, WindowSink } from '../core/types.js';
+import type { WhyCall } from '../core/alert.js';
+import { whyOf } from './why.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../core/time.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
@@ -17,8 +19,23 @@ export interface BatchStats {
   failedBatches: number;
 }
 
-export interface DetectorOptions {
+/** A model as the detector runs it; swapped whole (swap()) when the device's model changes. */
+export interface ScoringModel {
   classifier: Classifier;
+  /** Verdicts name it (the card's name). */
+  name?: string;
+  /** The alert threshold: windows scoring at least this are asked why. */
+  threshold: number;
+  /** The model profile that scores a process's windows (default: 0 for all). */
+  profileOf?: (process: ProcessInfo) => number;
+  /** Token → syscall name, for why (without it, no why). */
+  names?: readonly string[];
+}
+
+export interface DetectorOptions {
+  /** The model at start; or give `classifier` (with `profileOf` and `explain`) for a fixed one. */
+  model?: ScoringModel;
+  classifier?: Classifier;
   sink: VerdictSink;
   counters: Counters;
   log: Logger;
@@ -35,40 +52,70 @@ export interface DetectorOptions {
   onBatch?: (ms: number, size: number) => void;
   /** How long `stop()` waits for queued windows to be classified (default 10 s). */
   drainTimeoutMs?: number;
+  /** The model profile that scores a process's windows (default: 0 for all). */
+  profileOf?: (process: ProcessInfo) => number;
+  /** For windows scoring at least `threshold`: their most surprising calls (models that report surprisal). */
+  explain?: { threshold: number; names: readonly string[] };
 }
 
-/** A bounded FIFO over a fixed ring, so shedding and dequeuing are O(1) without shifting arrays. */
+/** The model a DetectorOptions describes. */
+function modelOf(o: DetectorOptions): ScoringModel {
+  if (o.model !== undefined) return o.model;
+  if (o.classifier === undefined) throw new RangeError('the detector needs a model or a classifier');
+  const m: ScoringModel = { classifier: o.classifier, threshold: o.explain?.threshold ?? Number.POSITIVE_INFINITY };
+  if (o.profileOf !== undefined) m.profileOf = o.profileOf;
+  if (o.explain !== undefined) m.names = o.explain.names;
+  return m;
+}
+
+/**
+ * A bounded FIFO over a fixed ring, so shedding and dequeuing are O(1) without shifting
+ * arrays. Each window keeps the model it was cut for; a batch never mixes models.
+ */
 class WindowQueue {
   private readonly ring: (SyscallWindow | undefined)[];
+  private readonly models: (ScoringModel | undefined)[];
   private head = 0;
   size = 0;
 
   constructor(readonly capacity: number) {
     this.ring = new Array<SyscallWindow | undefined>(capacity);
+    this.models = new Array<ScoringModel | undefined>(capacity);
   }
 
-  push(w: SyscallWindow): boolean {
+  push(w: SyscallWindow, model: ScoringModel): boolean {
     if (this.size === this.capacity) return false;
-    this.ring[(this.head + this.size) % this.capacity] = w;
+    const at = (this.head + this.size) % this.capacity;
+    this.ring[at] = w;
+    this.models[at] = model;
     this.size++;
     return true;
   }
 
-  take(n: number): SyscallWindow[] {
-    const count = Math.min(n, this.size);
-    const out = new Array<SyscallWindow>(count);
-    for (let i = 0; i < count; i++) {
-      out[i] = this.ring[this.head] as SyscallWindow;
+  /** Up to `n` windows from the head, all of the head's model. */
+  take(n: number): { model: ScoringModel | undefined; windows: SyscallWindow[] } {
+    const model = this.models[this.head];
+    const out: SyscallWindow[] = [];
+    while (out.length < n && this.size > 0 && this.models[this.head] === model) {
+      out.push(this.ring[this.head] as SyscallWindow);
       this.ring[this.head] = undefined;
+      this.models[this.head] = undefined;
       this.head = (this.head + 1) % this.capacity;
+      this.size--;
     }
-    this.size -= count;
-    return out;
+    return { model, windows: out };
+  }
+
+  /** Windows waiting for `model`. */
+  count(model: ScoringModel): number {
+    let n = 0;
+    for (let i = 0; i < this.size; i++) if (this.models[(this.head + i) % this.capacity] === model) n++;
+    return n;
   }
 
   clear(): number {
     const n = this.size;
-    this.take(n);
+    while (this.size > 0) this.take(this.size);
     return n;
   }
 }
@@ -84,6 +131,13 @@ export class Detector implements WindowSink, Lifecycle {
   private readonly shedLog: RateLimitedLog;
   private readonly errorLog: RateLimitedLog;
   private state: State = 'idle';
+  /** The model new windows are scored by. */
+  private model: ScoringModel;
+  /** Models swapped out, waiting for their last windows to be scored → their classifiers' close. */
+  private readonly retiring = new Map<ScoringModel, () => void>();
+  /** Classifier calls running, per model. */
+  private readonly inFlightBy = new Map<ScoringModel, number>();
+  private profileCache = new WeakMap<ProcessInfo, number>();
   private inFlight = 0;
   private flushScheduled = false;
   private idleWaiters: (() => void)[] = [];
@@ -94,7 +148,8 @@ export class Detector implements WindowSink, Lifecycle {
     this.queue = new WindowQueue(opts.queueMax);
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.classifier.concurrency ?? 1) + 1);
+    this.model = modelOf(opts);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? (this.model.classifier.concurrency ?? 1) + 1);
     this.shedLog = new RateLimitedLog(opts.log, 1, 60_000, this.clock);
     this.errorLog = new RateLimitedLog(opts.log, 5, 60_000, this.clock);
   }
@@ -109,6 +164,38 @@ export class Detector implements WindowSink, Lifecycle {
     return this.inFlight;
   }
 
+  /** The model new windows are scored by. */
+  get current(): ScoringModel {
+    return this.model;
+  }
+
+  /**
+   * Scores windows cut from now on with `next`. Windows already queued or being scored finish
+   * on the model they were cut for; once the last of them is handed on, that model's
+   * classifier is closed and the returned promise resolves.
+   */
+  swap(next: ScoringModel): Promise<void> {
+    const old = this.model;
+    if (next === old) return Promise.resolve();
+    this.model = next;
+    this.profileCache = new WeakMap();
+    return new Promise<void>((resolve) => {
+      this.retiring.set(old, resolve);
+      this.retireIfDone(old);
+    });
+  }
+
+  /** Closes a swapped-out model's classifier once none of its windows is left. */
+  private retireIfDone(model: ScoringModel): void {
+    const done = this.retiring.get(model);
+    if (done === undefined || (this.inFlightBy.get(model) ?? 0) > 0 || this.queue.count(model) > 0) return;
+    this.retiring.delete(model);
+    model.classifier.close().then(done, (e: unknown) => {
+      this.opts.log.error({ err: e }, 'closing the previous classifier failed');
+      done();
+    });
+  }
+
   start(): Promise<void> {
     if (this.state === 'idle') {
       this.state = 'running';
@@ -119,7 +206,7 @@ export class Detector implements WindowSink, Lifecycle {
 
   /** Accepts a window; never blocks. Sheds (and counts) it when the queue is full or the detector stopped. */
   window(w: SyscallWindow): void {
-    if (this.state === 'stopped' || !this.queue.push(w)) {
+    if (this.state === 'stopped' || !this.queue.push(w, this.model)) {
       this.opts.counters.shed++;
       this.shedLog.warn(
         { queued: this.queue.size, queueMax: this.queue.capacity, shed: this.opts.counters.shed },
@@ -176,11 +263,17 @@ export class Detector implements WindowSink, Lifecycle {
       this.opts.counters.shed += dropped;
     }
     this.state = 'stopped';
-    try {
-      await this.opts.classifier.close();
-    } catch (e) {
-      this.opts.log.error({ err: e }, 'closing the classifier failed');
+    const models = [this.model, ...this.retiring.keys()];
+    const waiting = [...this.retiring.values()];
+    this.retiring.clear();
+    for (const m of models) {
+      try {
+        await m.classifier.close();
+      } catch (e) {
+        this.opts.log.error({ err: e }, 'closing the classifier failed');
+      }
     }
+    for (const done of waiting) done();
   }
 
   private isIdle(): boolean {
@@ -203,23 +296,66 @@ export class Detector implements WindowSink, Lifecycle {
   }
 
   private dispatch(): void {
-    const batch = this.queue.take(this.opts.batchSize);
-    if (batch.length === 0) return;
+    const { model, windows } = this.queue.take(this.opts.batchSize);
+    if (model === undefined || windows.length === 0) return;
     this.inFlight++;
-    void this.run(batch);
+    this.inFlightBy.set(model, (this.inFlightBy.get(model) ?? 0) + 1);
+    void this.run(model, windows);
   }
 
-  private async run(batch: SyscallWindow[]): Promise<void> {
+  /** The profile of each window's process, remembered per process (for the current model). */
+  private profiles(model: ScoringModel, batch: readonly SyscallWindow[]): Int32Array | undefined {
+    const of = model.profileOf;
+    if (of === undefined) return undefined;
+    const cache = model === this.model ? this.profileCache : undefined;
+    return Int32Array.from(batch, (w) => {
+      const known = cache?.get(w.process);
+      if (known !== undefined) return known;
+      const p = of(w.process);
+      cache?.set(w.process, p);
+      return p;
+    });
+  }
+
+  /** Why each window at or above the threshold scored as it did (empty when the model cannot say). */
+  private async whys(model: ScoringModel, batch: readonly SyscallWindow[], profiles: Int32Array | undefined, scores: Float32Array): Promise<(WhyCall[] | undefined)[]> {
+    const out: (WhyCall[] | undefined)[] = new Array<WhyCall[] | undefined>(batch.length);
+    const names = model.names;
+    const surprisals = model.classifier.surprisals;
+    if (names === undefined || surprisals === undefined) return out;
+    const hot: number[] = [];
+    for (let i = 0; i < batch.length; i++) if (scores[i] >= model.threshold) hot.push(i);
+    if (hot.length === 0) return out;
+    try {
+      const per = await surprisals.call(
+        model.classifier,
+        hot.map((i) => batch[i].tokens),
+        profiles === undefined ? undefined : Int32Array.from(hot, (i) => profiles[i]),
+      );
+      hot.forEach((i, j) => (out[i] = whyOf(batch[i].tokens, per[j], names)));
+    } catch (e) {
+      this.errorLog.warn({ err: e, windows: hot.length }, 'cannot read why windows alerted; their alerts go out without it');
+    }
+    return out;
+  }
+
+  private async run(model: ScoringModel, batch: SyscallWindow[]): Promise<void> {
     const t0 = this.clock.monotonic();
     try {
-      const scores = await this.opts.classifier.score(batch.map((w) => w.tokens));
+      const profiles = this.profiles(model, batch);
+      const scores = await model.classifier.score(batch.map((w) => w.tokens), profiles);
       const ms = this.clock.monotonic() - t0;
       this.record(ms, batch.length);
       if (scores.length !== batch.length) throw new Error(`classifier returned ${scores.length} scores for ${batch.length} windows`);
       this.opts.counters.classified += batch.length;
+      const whys = await this.whys(model, batch, profiles, scores);
       for (let i = 0; i < batch.length; i++) {
         try {
-          this.opts.sink.verdict({ window: batch[i], score: scores[i] });
+          const v: Verdict = { window: batch[i], score: scores[i], threshold: model.threshold };
+          if (model.name !== undefined) v.model = model.name;
+          const why = whys[i];
+          if (why !== undefined) v.why = why;
+          this.opts.sink.verdict(v);
         } catch (e) {
           this.errorLog.warn({ err: e, execId: batch[i].process.execId }, 'handling a verdict failed; continuing');
         }
@@ -230,6 +366,8 @@ export class Detector implements WindowSink, Lifecycle {
       this.errorLog.warn({ err: e, windows: batch.length }, 'classifying a batch failed; its windows are not scored');
     } finally {
       this.inFlight--;
+      this.inFlightBy.set(model, (this.inFlightBy.get(model) ?? 1) - 1);
+      if (model !== this.model) this.retireIfDone(model);
       if (this.queue.size > 0) this.pump();
       else this.notifyIfIdle();
     }

@@ -16,6 +16,7 @@ import { databaseCheck } from './database.js';
 import { mqttCheck } from './mqtt.js';
 import { ntfyCheck } from './ntfy.js';
 import { healthEndpointCheck } from './health-endpoint.js';
+import { redactUrlCredentials } from '../core/sanitize.js';
 
 export type { CheckStatus, DoctorCheck, DoctorDeps };
 export { brokerAddress, tcpReachable } from './mqtt.js';
@@ -44,7 +45,8 @@ export async function runDoctor(config: Config, deps: DoctorDeps): Promise<Docto
   const ctx = doctorContext(config, deps);
   const checks: DoctorCheck[] = [];
   for (const check of CHECKS) checks.push(...(await check(ctx)));
-  return checks;
+  // Details and fixes quote settings and errors: never a credential inside a URL.
+  return checks.map((c) => ({ ...c, detail: redactUrlCredentials(c.detail), ...(c.fix === undefined ? {} : { fix: redactUrlCredentials(c.fix) }) }));
 }
 
 /** Exit status of `argos doctor`: 1 when something needed is broken. */

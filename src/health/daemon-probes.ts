@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { freshnessProbe, type HealthProbe } from './probe.js';
 import type { Clock } from '../core/time.js';
+import type { ClassifierHealth } from '../core/types.js';
 
 /**
  * Ok while `value()` has changed within `maxIdleMs` (checked at probe time, so the hot path
@@ -39,8 +40,9 @@ export function progressProbe(o: {
   };
 }
 
-/** The classifier is healthy while its last batch did not fail. */
-export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number }): HealthProbe {
+
+/** The classifier is healthy while its last batch did not fail and it has a live worker thread. */
+export function modelProbe(o: { name: string; failedBatches: () => number; batches: () => number; workers?: () => ClassifierHealth }): HealthProbe {
   let lastFailed = o.failedBatches();
   let lastBatches = o.batches();
   let ok = true;
@@ -54,7 +56,10 @@ export function modelProbe(o: { name: string; failedBatches: () => number; batch
       else if (batches > lastBatches) ok = true;
       lastFailed = failed;
       lastBatches = batches;
-      return ok ? { ok, detail: `${batches} batches scored` } : { ok, detail: `classification failing (${failed} failed batches); see the log` };
+      const w = o.workers?.();
+      if (w !== undefined && w.engines > 0 && w.dead === w.engines) return { ok: false, detail: `every classifier worker thread is dead (${w.restarts} restarts so far); see the log` };
+      const restarts = w !== undefined && w.restarts > 0 ? `, ${w.restarts} worker restarts` : '';
+      return ok ? { ok, detail: `${batches} batches scored${restarts}` } : { ok, detail: `classification failing (${failed} failed batches${restarts}); see the log` };
     },
   };
 }
@@ -81,6 +86,25 @@ export function reporterProbe(o: { name: string; connected: () => boolean; depth
     check() {
       const depth = o.depth();
       return o.connected() ? { ok: true, detail: `connected, ${depth} waiting` } : { ok: false, detail: `not connected, ${depth} alerts waiting in the outbox` };
+    },
+  };
+}
+
+/**
+ * Whether alerts reach the database (not critical: the daemon keeps watching and keeps what it
+ * cannot store in memory, so it is degraded, not failing).
+ */
+export function alertStorageProbe(o: { status: () => { buffered: number; bufferedProcesses: number; dropped: number; failing: string | undefined } }): HealthProbe {
+  return {
+    name: 'alert storage',
+    critical: false,
+    check() {
+      const s = o.status();
+      const lost = s.dropped > 0 ? `; ${s.dropped} lost since start (buffer full)` : '';
+      if (s.failing !== undefined || s.buffered > 0) {
+        return { ok: false, detail: `the database refuses writes (${s.failing ?? 'retrying'}): ${s.buffered} alert writes and ${s.bufferedProcesses} processes waiting in memory${lost}` };
+      }
+      return { ok: true, detail: `alerts are stored${lost}` };
     },
   };
 }

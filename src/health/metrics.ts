@@ -17,6 +17,9 @@ const COUNTERS: Record<CounterKey, { name: string; help: string }> = {
   exits: { name: 'argos_process_exits_total', help: 'Process exits seen.' },
   processes: { name: 'argos_processes_seen_total', help: 'Distinct processes seen.' },
   evicted: { name: 'argos_processes_evicted_total', help: 'Processes dropped from tracking because the tracker was full.' },
+  suppressed: { name: 'argos_suppressed_total', help: 'Anomalies and new programs an operator allowed (not alerted until the next training).' },
+  idleFlushes: { name: 'argos_idle_flushes_total', help: 'Windows cut from processes that went quiet (ARGOS_IDLE_FLUSH).' },
+  newPrograms: { name: 'argos_new_program_alerts_total', help: 'new_program alerts raised: first starts of programs the model never saw.' },
   windows: { name: 'argos_windows_total', help: 'Windows cut from process syscall streams.' },
   classified: { name: 'argos_windows_classified_total', help: 'Windows scored by the model.' },
   shed: { name: 'argos_windows_shed_total', help: 'Windows dropped because the classifier could not keep up.' },
@@ -38,6 +41,23 @@ export interface MetricSources {
   queueDepth?: () => number;
   /** Undelivered messages per reporter (e.g. { mqtt: 3, ntfy: 0 }). */
   outboxDepth?: () => Record<string, number> | Promise<Record<string, number>>;
+  /** Alerts kept in memory while the database refuses writes, and those given up. */
+  alertBuffer?: () => { buffered: number; dropped: number };
+  /** The learning lifecycle, when the daemon learns the device. */
+  learning?: () => LearningMetrics;
+}
+
+/** What the learning lifecycle reports at scrape time. */
+export interface LearningMetrics {
+  state: 'learning' | 'training' | 'detecting';
+  /** The device model version in use (0: the generic model). */
+  version: number;
+  /** Share of the learning period done (1 once a device model watches). */
+  progress: number;
+  /** Traces in the rolling baseline. */
+  baselineTraces: number;
+  /** Trainings so far (since start): installed and refused. */
+  trainings: { installed: number; refused: number };
 }
 
 export interface MetricsOptions extends MetricSources {
@@ -80,7 +100,7 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
       this.set({ version: VERSION, runtime, node: opts.node ?? '' }, 1);
     },
   });
-  const { trackedProcesses, queueDepth, outboxDepth } = opts;
+  const { trackedProcesses, queueDepth, outboxDepth, alertBuffer } = opts;
   const scraped = (name: string, help: string, read: (() => number) | undefined) => {
     if (!read) return;
     new Gauge({
@@ -94,6 +114,18 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
   };
   scraped('argos_tracked_processes', 'Processes currently tracked.', trackedProcesses);
   scraped('argos_classifier_queue_depth', 'Windows waiting for the classifier.', queueDepth);
+  if (alertBuffer) {
+    scraped('argos_alerts_buffered', 'Alert writes kept in memory because the database refuses writes (disk full).', () => alertBuffer().buffered);
+    new Counter({
+      name: 'argos_alerts_lost_total',
+      help: 'Alerts given up because the in-memory buffer was full while the database refused writes.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(alertBuffer().dropped);
+      },
+    });
+  }
   if (outboxDepth) {
     new Gauge({
       name: 'argos_outbox_depth',
@@ -107,6 +139,7 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
       },
     });
   }
+  if (opts.learning) learningMetrics(registers, opts.learning);
   const latency = new Histogram({
     name: 'argos_classification_seconds',
     help: 'Time of one classifier call (a batch of windows).',
@@ -133,4 +166,44 @@ export function createMetrics(opts: MetricsOptions): ArgosMetrics {
       batch.observe(windows);
     },
   };
+}
+
+const STATES: readonly LearningMetrics['state'][] = ['learning', 'training', 'detecting'];
+
+function learningMetrics(registers: Registry[], read: () => LearningMetrics): void {
+  new Gauge({
+    name: 'argos_state',
+    help: 'The learning lifecycle: 1 for the state the daemon is in (learning, training, detecting).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const now = read().state;
+      for (const state of STATES) this.set({ state }, state === now ? 1 : 0);
+    },
+  });
+  const gauge = (name: string, help: string, value: (m: LearningMetrics) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(value(read()));
+      },
+    });
+  };
+  gauge('argos_model_version', 'The device model version that watches (0: the shipped generic model).', (m) => m.version);
+  gauge('argos_learning_progress', 'Share of the learning period done (1 once a device model watches).', (m) => m.progress);
+  gauge('argos_baseline_traces', 'Traces (processes and pieces of long-lived ones) in the rolling baseline.', (m) => m.baselineTraces);
+  new Counter({
+    name: 'argos_trainings_total',
+    help: 'Trainings of the device model since start, by outcome (installed, refused).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      const t = read().trainings;
+      this.reset();
+      this.inc({ outcome: 'installed' }, t.installed);
+      this.inc({ outcome: 'refused' }, t.refused);
+    },
+  });
 }

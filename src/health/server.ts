@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { runProbes, type HealthProbe } from './probe.js';
 import { systemClock, type Clock } from '../core/time.js';
+import { closeServer, listen, parseListenAddress } from '../runtime/listen.js';
 
 export interface HealthServerOptions {
   /** HOST:PORT (`[::1]:9464` for IPv6); '' = no server. Port 0 picks a free port (tests). */
@@ -21,13 +22,7 @@ export interface HealthServerOptions {
   clock?: Clock;
 }
 
-/** Splits HOST:PORT; throws a readable error for anything else. */
-export function parseListenAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`"${address}" is not HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)`);
-  return { host: m[1] ?? m[2], port };
-}
+export { parseListenAddress };
 
 export class HealthServer implements Lifecycle {
   private server: Server | undefined;
@@ -47,7 +42,7 @@ export class HealthServer implements Lifecycle {
 
   async start(): Promise<void> {
     if (this.opts.address === '' || this.server) return;
-    const { host, port } = parseListenAddress(this.opts.address);
+    parseListenAddress(this.opts.address);
     const server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         this.opts.log.error({ err: e, url: req.url }, 'health endpoint failed');
@@ -58,17 +53,7 @@ export class HealthServer implements Lifecycle {
     server.keepAliveTimeout = 5000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => {
-        const hint = e.code === 'EADDRINUSE' ? 'another process uses it; set ARGOS_HTTP_ADDRESS to a free port, or empty to turn it off' : 'check ARGOS_HTTP_ADDRESS';
-        reject(new Error(`cannot listen on ${this.opts.address} (${e.code ?? e.message}): ${hint}`));
-      };
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+    await listen(server, this.opts.address, 'ARGOS_HTTP_ADDRESS', 'set ARGOS_HTTP_ADDRESS to a free port, or empty to turn it off');
     this.server = server;
     const a = this.address();
     this.opts.log.info({ host: a?.host, port: a?.port }, 'health and metrics endpoint listening');
@@ -78,10 +63,7 @@ export class HealthServer implements Lifecycle {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

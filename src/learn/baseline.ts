@@ -20,7 +20,7 @@ export async function readBaseline(dbPath: string): Promise<TrainingData> {
     for (const row of store.iterateBaseline()) {
       hash.update(`${row.execId}\0${row.syscalls}\n`);
       const calls = row.syscalls.split(' ').filter((n) => n !== '').map((n) => (n === 'unknown' ? null : n));
-      if (calls.length > 0) traces.push({ source: `baseline#${row.execId}`, calls });
+      if (calls.length > 0) traces.push({ source: `baseline#${row.execId}`, calls, execId: row.execId, ...(row.program === undefined || row.program === '' || row.program === 'unknown' ? {} : { program: row.program }) });
     }
   } finally {
     await store.stop();

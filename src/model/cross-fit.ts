@@ -3,15 +3,15 @@
 // worker threads (fold-worker.ts) while the caller goes on (e.g. with the final model); the
 // scores are the same bytes either way, since every fold trains with the same inputs.
 import { windowsOfTrace } from '../tracker/index.js';
-import { startSiblingWorker } from '../runtime/worker.js';
+import { startWorker } from '../runtime/worker.js';
 import { familyByName } from './families/index.js';
 import type { FamilyOptions, WindowScorer } from './families/family.js';
 
 /** A trace's score: the maximum over its windows as the daemon cuts them (short trace: one partial window). */
-export function traceScore(scorer: WindowScorer, tokens: Int32Array, window: number, delta: number): number {
+export function traceScore(scorer: WindowScorer, tokens: Int32Array, window: number, delta: number, profile = 0): number {
   let max = Number.NEGATIVE_INFINITY;
   for (const w of windowsOfTrace(tokens, { window, delta, minWindow: 1 })) {
-    const s = scorer.score(w);
+    const s = scorer.score(w, profile);
     if (s > max) max = s;
   }
   return max;
@@ -51,7 +51,7 @@ export type FoldResult = { scores: Float64Array } | { error: string; range: bool
 /** Runs one fold in a worker thread. */
 export function heldOutScoresInWorker(job: FoldJob): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
-    const worker = startSiblingWorker(import.meta.url, 'fold-worker', job);
+    const worker = startWorker(new URL(import.meta.url.endsWith('.ts') ? './fold-worker.ts' : './fold-worker.js', import.meta.url), job);
     let settled = false;
     worker.once('message', (m: FoldResult) => {
       settled = true;

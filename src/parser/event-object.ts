@@ -1,6 +1,7 @@
 // Reading parsed Tetragon events (the slow path: exec, exit, and anything the fast path
 // does not recognise). Nothing here throws on bad input; problems come back as strings.
 import type { Abi, EventLine, PodInfo, ProcessInfo } from '../core/types.js';
+import { capLength } from '../core/alert.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,14 +55,24 @@ export function keyOf(process: Json): string | undefined {
   return execId !== '' ? execId : `pid:${pid}`;
 }
 
+/**
+ * Longest host strings kept (the watched host chooses them): a path (PATH_MAX), a command line,
+ * Kubernetes names (253), an image reference. Longer ones are cut and marked with `…`, so
+ * one hostile process cannot inflate memory, the database or a message.
+ */
+export const MAX_BINARY = 4096;
+export const MAX_ARGUMENTS = 65_536;
+export const MAX_K8S_NAME = 253;
+export const MAX_IMAGE = 1024;
+
 function podOf(v: unknown): PodInfo | undefined {
   if (!isObject(v)) return undefined;
-  const pod: PodInfo = { namespace: str(v.namespace) ?? '', name: str(v.name) ?? '' };
+  const pod: PodInfo = { namespace: capLength(str(v.namespace) ?? '', MAX_K8S_NAME), name: capLength(str(v.name) ?? '', MAX_K8S_NAME) };
   if (isObject(v.container)) {
     const c = str(v.container.name);
-    if (c !== undefined) pod.container = c;
+    if (c !== undefined) pod.container = capLength(c, MAX_K8S_NAME);
     const image = isObject(v.container.image) ? str(v.container.image.name) : undefined;
-    if (image !== undefined) pod.image = image;
+    if (image !== undefined) pod.image = capLength(image, MAX_IMAGE);
   }
   return pod.namespace === '' && pod.name === '' ? undefined : pod;
 }
@@ -74,8 +85,8 @@ export function processInfoOf(process: unknown): ProcessInfo | undefined {
   const info: ProcessInfo = {
     execId: key,
     pid: integer(process.pid) ?? 0,
-    binary: str(process.binary) ?? '',
-    arguments: str(process.arguments) ?? '',
+    binary: capLength(str(process.binary) ?? '', MAX_BINARY),
+    arguments: capLength(str(process.arguments) ?? '', MAX_ARGUMENTS),
   };
   const uid = integer(process.uid);
   if (uid !== undefined) info.uid = uid;
@@ -162,6 +173,11 @@ export function interpret(obj: unknown, nativeAbi: Abi): ParsedEvent {
       return syscallOf(ev.body, nativeAbi);
     case 'process_exec': {
       const process = processInfoOf(ev.body.process);
+      const parent = ev.body.parent;
+      if (process !== undefined && isObject(parent)) {
+        const execId = str(parent.exec_id);
+        if (execId !== undefined && execId !== '') process.parent = { pid: integer(parent.pid) ?? 0, execId, binary: str(parent.binary) ?? '' };
+      }
       return process ? { kind: 'exec', process } : { kind: 'malformed', reason: 'process_exec without a usable process' };
     }
     case 'process_exit': {

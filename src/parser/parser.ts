@@ -23,13 +23,18 @@
 //   - the line ends with `,"time":"<RFC 3339 characters>"}` (so the outer object is closed:
 //     a line cut short anywhere fails here);
 //   - `{"process_` does not occur again (two half-written lines joined into one fail here).
-// A space after commas (some protobuf JSON encoders add one) is accepted. Anything else goes
+// A key that occurs twice in the process object (never written by Tetragon) is read at its
+// first place, where JSON.parse keeps the last. A space after commas (some protobuf JSON
+// encoders add one) is accepted. Anything else goes
 // to the slow path, JSON.parse, which decides exactly: an event, an ignored type, or malformed.
 // What the fast path does not check: the bytes it skips inside the process and parent objects
 // and between `args` and `time`. Damage confined to those (not produced by truncation or by
 // joined lines, which the checks above catch) is not detected; the fields read are exact.
 // Full validation would cost a pass over every byte (about what JSON.parse costs), which is
 // several times the budget of this path. Exec and exit lines always go through JSON.parse.
+// Lines of event types we do not use (kprobes, rate-limit notices, ...) are recognised without
+// JSON.parse by their prefix, a closed outer object and no second event start: damage inside
+// such a line counts it as ignored rather than malformed (test/unit/parser-fuzz.test.ts).
 import type { Abi, EventHandler, LineSink, ProcessInfo } from '../core/types.js';
 import type { Counters } from '../core/counters.js';
 import { RateLimitedLog, type Logger } from '../core/logger.js';
@@ -280,7 +285,7 @@ export class Parser implements LineSink {
     if (!isAt(v, b, p, PID_KEY)) return false;
     p += PID_KEY.length;
     const pidStart = p;
-    const pidEnd = digits(b, pidStart, to);
+    const pidEnd = jsonDigits(b, pidStart, to);
     if (pidEnd < 0 || (b[pidEnd] !== C_COMMA && b[pidEnd] !== C_BRACE_CLOSE)) return false;
 
     // `"args":[` is the first `[` after the pid that has the right fields before it. A line of
@@ -431,6 +436,9 @@ export class Parser implements LineSink {
   }
 
   private malformed(reason: string, line: string): void {
+    // Every line was counted as an event on entry (one increment on the hot path); a line
+    // that is not an event moves to `malformed`.
+    this.counters.events--;
     this.counters.malformed++;
     this.badLines.warn({ reason, length: line.length, start: line.slice(0, 160) }, 'skipped a bad event line');
   }
@@ -463,12 +471,14 @@ function argsAt(v: DataView, b: Uint8Array, a: number, to: number, min: number):
   if (isAt(v, b, p, SYSCALL_ID)) {
     p += SYSCALL_ID.length;
     if (isAt(v, b, p, ID_KEY)) {
-      p = digits(b, p + ID_KEY.length, to);
+      p = jsonDigits(b, p + ID_KEY.length, to);
       if (p < 0) return -1;
       if (b[p] === C_COMMA) {
         const q = b[p + 1] === C_SPACE ? p + 2 : p + 1;
         if (!isAt(v, b, q, ABI_KEY)) return -1;
         p = q;
+      } else if (b[p] !== C_BRACE_CLOSE) {
+        return -1; // `{"id":1"abi":…}`: a comma is missing
       }
     }
     if (isAt(v, b, p, ABI_KEY)) {
@@ -486,7 +496,7 @@ function argsAt(v: DataView, b: Uint8Array, a: number, to: number, min: number):
       if (p < 0 || b[p] !== C_QUOTE) return -1;
       p++;
     } else {
-      p = digits(b, p, to);
+      p = jsonDigits(b, p, to);
       if (p < 0) return -1;
     }
   } else {
@@ -505,6 +515,12 @@ function digits(b: Uint8Array, p: number, to: number): number {
   const n = p - start;
   // More than 10 digits: the 11th is not what may follow a number.
   return n >= 1 && n <= 10 ? p : -1;
+}
+
+/** `b[p…]` holds a JSON number of 1 to 10 digits (no leading zero: `07` is not JSON): the index after it; else -1. */
+function jsonDigits(b: Uint8Array, p: number, to: number): number {
+  const end = digits(b, p, to);
+  return end > p + 1 && b[p] === C_0 ? -1 : end;
 }
 
 /** Length of `x64"`, `arm64"`, `i386"` or `arm32"` at `p`; else -1. */

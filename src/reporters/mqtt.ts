@@ -6,29 +6,24 @@
 //   drops, sends waiting for a PUBACK fail and their rows are sent again on the next
 //   connection (a message whose PUBACK was lost may arrive twice, with the same id).
 // - `<prefix>/<node>/stats`: counters every `statsIntervalMs`, QoS 0.
+// - `<prefix>/<node>/state`: the learning state (learning/training/detecting, the model in
+//   use), retained, on every change and on every connect.
+// - `<prefix>/<node>/cmd` in (QoS 1, subscribed on every connect) and `<prefix>/<node>/cmd/result`
+//   out: operators' commands and their results (the daemon decides what they do).
 // Reconnects with capped exponential backoff and jitter (mqtt.js's fixed period is off).
 // Nothing is published while disconnected (mqtt.js would queue it in memory).
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
 import { type Lifecycle } from '../core/types.js';
-import { encodePayload, TOPIC_OPTIONS, topicFor, type MqttTopicPayloads, type StatsPayload, type TopicKind } from '../core/mqtt.js';
+import { brokerAuthOptions, brokerForLogs, encodePayload, TOPIC_OPTIONS, topicFor, type BrokerSettings, type CommandResult, type MqttTopicPayloads, type StatePayload, type StatsPayload, type TopicKind } from '../core/mqtt.js';
 import type { Reporter, SendResult } from './reporter.js';
-import { topicSegment } from '../core/sanitize.js';
+import { escapeJsonForTerminal, topicSegment } from '../core/sanitize.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import { Backoff, delay, type BackoffOptions } from '../core/backoff.js';
 import type { OutboxMessage } from '../core/storage.js';
 
-export interface MqttReporterOptions {
-  /** mqtt://, mqtts://, tcp://, ssl://, ws:// or wss:// URL. */
-  url: string;
-  username?: string;
-  password?: string;
-  /** PEM files (ARGOS_MQTT_CA, ARGOS_MQTT_CERT, ARGOS_MQTT_KEY), read at start. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
+export interface MqttReporterOptions extends BrokerSettings {
   prefix: string;
   node: string;
   log: Logger;
@@ -45,10 +40,11 @@ export interface MqttReporterOptions {
   stopTimeoutMs?: number;
   /** A send without PUBACK after this long is given up and retried (default 30 s). */
   ackTimeoutMs?: number;
+  /** Runs a command that came on `<prefix>/<node>/cmd`; its result goes to `cmd/result`. No subscription when absent. */
+  onCommand?: (payload: Buffer) => Promise<CommandResult>;
 }
 
-/** Readable problem with the MQTT settings (unreadable TLS file). */
-export class MqttConfigError extends Error {}
+export { MqttConfigError } from '../core/mqtt.js';
 
 export class MqttReporter implements Reporter, Lifecycle {
   readonly name = 'mqtt';
@@ -63,6 +59,7 @@ export class MqttReporter implements Reporter, Lifecycle {
   private stopping = false;
   private startedAt = 0;
   private connects = 0;
+  private lastState: StatePayload | undefined;
 
   constructor(private readonly o: MqttReporterOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -92,7 +89,7 @@ export class MqttReporter implements Reporter, Lifecycle {
   async start(): Promise<void> {
     if (this.client) return;
     this.stopping = false;
-    this.startedAt = this.clock.now();
+    this.startedAt = this.clock.monotonic();
     this.options = this.clientOptions();
     this.connect();
   }
@@ -134,7 +131,8 @@ export class MqttReporter implements Reporter, Lifecycle {
     if (!client || !client.connected || this.stopping) return { kind: 'retry', reason: 'not connected to the MQTT broker' };
     return new Promise((resolve) => {
       const timer = this.timers.setTimeout(() => resolve({ kind: 'retry', reason: 'no PUBACK in time' }), this.o.ackTimeoutMs ?? 30_000);
-      client.publish(this.topic('alert'), message.payload, TOPIC_OPTIONS.alert, (err) => {
+      // The stored JSON as it is, with what a subscriber's terminal could act on escaped (same values).
+      client.publish(this.topic('alert'), escapeJsonForTerminal(message.payload), TOPIC_OPTIONS.alert, (err) => {
         this.timers.clearTimeout(timer);
         resolve(err ? { kind: 'retry', reason: err.message } : { kind: 'delivered' });
       });
@@ -160,12 +158,7 @@ export class MqttReporter implements Reporter, Lifecycle {
       reconnectPeriod: 0,
       will: { topic: status, payload: Buffer.from(encodePayload('status', 'offline')), qos: TOPIC_OPTIONS.status.qos, retain: TOPIC_OPTIONS.status.retain },
     };
-    if (this.o.username !== undefined) options.username = this.o.username;
-    if (this.o.password !== undefined) options.password = this.o.password;
-    if (this.o.caFile !== undefined) options.ca = readPem(this.o.caFile, 'ARGOS_MQTT_CA');
-    if (this.o.certFile !== undefined) options.cert = readPem(this.o.certFile, 'ARGOS_MQTT_CERT');
-    if (this.o.keyFile !== undefined) options.key = readPem(this.o.keyFile, 'ARGOS_MQTT_KEY');
-    return options;
+    return { ...options, ...brokerAuthOptions(this.o) };
   }
 
   private onConnect(): void {
@@ -177,8 +170,37 @@ export class MqttReporter implements Reporter, Lifecycle {
     this.backoff.reset();
     this.o.log.info({ broker: this.safeUrl(), connections: this.connects }, 'MQTT connected');
     this.publish('status', 'online').catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish MQTT status'));
+    if (this.lastState !== undefined) this.publishState(this.lastState);
+    if (this.o.onCommand !== undefined) this.listen(this.o.onCommand);
     if (this.o.stats && this.statsTimer === undefined) this.armStats();
     for (const cb of this.readyCallbacks) cb();
+  }
+
+  /** The daemon's state changed: retained on `state` now (when connected) and on every later connect. */
+  publishState(state: StatePayload): void {
+    this.lastState = state;
+    if (!this.connected) return;
+    this.publish('state', state).catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish the MQTT state'));
+  }
+
+  /** Subscribes to this node's command topic; each command's result is published on `cmd/result`. */
+  private listen(run: (payload: Buffer) => Promise<CommandResult>): void {
+    const client = this.client;
+    if (client === undefined) return;
+    const topic = this.topic('cmd');
+    client.on('message', (t, payload) => {
+      if (t !== topic) return;
+      run(payload).then(
+        (result) => {
+          this.o.log.info({ command: result.command, id: result.id, ok: result.ok }, 'command over MQTT');
+          return this.publish('cmd/result', result);
+        },
+        (e: unknown) => this.o.log.error({ err: e }, 'command failed'),
+      ).catch((e: unknown) => this.o.log.warn({ reason: (e as Error).message }, 'cannot publish a command result'));
+    });
+    client.subscribe(topic, { qos: TOPIC_OPTIONS.cmd.qos }, (err) => {
+      if (err) this.o.log.warn({ topic, reason: err.message }, 'cannot subscribe to the command topic');
+    });
   }
 
   private onClose(client: MqttClient): void {
@@ -203,7 +225,7 @@ export class MqttReporter implements Reporter, Lifecycle {
       if (this.stopping) return;
       if (this.connected && this.o.stats) {
         const now = this.clock.now();
-        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((now - this.startedAt) / 1000), ...this.o.stats() };
+        const payload: StatsPayload = { node: this.o.node, time: new Date(now).toISOString(), uptime: Math.round((this.clock.monotonic() - this.startedAt) / 1000), ...this.o.stats() };
         this.publish('stats', payload).catch(() => undefined);
       }
       this.armStats();
@@ -212,21 +234,6 @@ export class MqttReporter implements Reporter, Lifecycle {
 
   /** The broker URL without credentials, for logs. */
   private safeUrl(): string {
-    try {
-      const u = new URL(this.o.url);
-      u.username = '';
-      u.password = '';
-      return u.toString();
-    } catch {
-      return '(invalid URL)';
-    }
-  }
-}
-
-function readPem(path: string, setting: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new MqttConfigError(`${setting}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path and its permissions`);
+    return brokerForLogs(this.o.url);
   }
 }

@@ -46,6 +46,8 @@ export class OutboxLoop implements Lifecycle {
   private readonly stopSignal = new AbortController();
   private readonly progress = new Set<() => void>();
   private delivered = 0;
+  /** Messages sent at once (see sendBatch). */
+  private window = 1;
 
   constructor(private readonly o: OutboxLoopOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -144,20 +146,29 @@ export class OutboxLoop implements Lifecycle {
     }
   }
 
-  /** Sends in order, `maxInFlight` at a time; stops at the first failure (after a wait). */
+  /**
+   * Sends in order, up to `maxInFlight` at a time; stops at the first failure (after a wait).
+   * How many go at once starts at 1 after a failure and doubles with each chunk delivered whole
+   * (like TCP's slow start): a link that drops right after it came back costs one message sent
+   * twice, not a full window of them.
+   */
   private async sendBatch(batch: OutboxMessage[]): Promise<void> {
-    const width = Math.max(1, this.o.reporter.maxInFlight ?? 1);
-    for (let i = 0; i < batch.length && this.running; i += width) {
+    const maxWidth = Math.max(1, this.o.reporter.maxInFlight ?? 1);
+    for (let i = 0; i < batch.length && this.running; ) {
+      const width = Math.min(maxWidth, this.window);
       const chunk = batch.slice(i, i + width);
       const results = await Promise.all(chunk.map((m) => this.sendOne(m)));
       const ok = chunk.filter((_, j) => results[j].kind === 'delivered').map((m) => m.id);
       this.settle(() => this.o.store.markDelivered(ok));
       this.delivered += ok.length;
       const failed = results.findIndex((r) => r.kind !== 'delivered');
+      i += width;
       if (failed < 0) {
         this.backoff.reset();
+        this.window = Math.min(maxWidth, this.window * 2);
         continue;
       }
+      this.window = 1;
       await this.onFailure(chunk[failed], results[failed]);
       return;
     }

@@ -19,7 +19,7 @@ export class Reporting implements Lifecycle {
 
   constructor(private readonly o: ReportingOptions) {
     this.reporters = o.reporters;
-    this.loops = o.reporters.map((reporter) => new OutboxLoop({ store: o.store, reporter, log: o.log.child({ module: 'outbox', reporter: reporter.name }) }));
+    this.loops = o.reporters.map((reporter) => new OutboxLoop({ store: o.store, reporter, log: o.log.child({ module: 'outbox' }) }));
   }
 
   /** Outbox names for the alerter: every alert is queued for each. */

@@ -21,7 +21,7 @@ import { SupervisedChild } from './child.js';
 import { LineSplitter } from './lines.js';
 import { SourceError, spawnError } from './errors.js';
 import { tracingPrivilegeProblem } from './privileges.js';
-import { ARGV_MAX, BPFTRACE_PROGRAM } from './bpftrace/program.js';
+import { ARGV_MAX, BPFTRACE_PROGRAM, READY_LINE } from './bpftrace/program.js';
 import { BpftraceTranslator, type ProcInfo } from './bpftrace/events.js';
 import type { Clock, Timers } from '../core/time.js';
 import { delay, type BackoffOptions } from '../core/backoff.js';
@@ -76,6 +76,8 @@ export interface BpftraceOptions {
   stopTimeoutMs?: number;
   /** pid left out of the trace besides bpftrace's own (default: this process). */
   ownPid?: number;
+  /** Trace only the descendants of this process (default: every process). */
+  descendantsOf?: number;
   privileges?: () => Promise<string | undefined>;
   proc?: (pid: number) => ProcInfo | undefined;
   env?: NodeJS.ProcessEnv;
@@ -98,7 +100,7 @@ export class BpftraceSource implements EventSource {
       name: 'bpftrace',
       // Through sh, so that bpftrace (exec'd in its place) knows its own pid as $1.
       command: '/bin/sh',
-      args: () => ['-c', 'exec "$0" -e "$1" "$$" "$2"', this.bin, BPFTRACE_PROGRAM, String(o.ownPid ?? process.pid)],
+      args: () => ['-c', 'exec "$0" -e "$1" "$$" "$2" "$3"', this.bin, BPFTRACE_PROGRAM, String(o.ownPid ?? process.pid), String(o.descendantsOf ?? 0)],
       env: {
         ...(o.env ?? process.env),
         BPFTRACE_MAP_KEYS_MAX: '65536',
@@ -140,8 +142,8 @@ export class BpftraceSource implements EventSource {
       bootWallNs: BigInt(this.o.clock.now()) * 1_000_000n - hr,
       proc: this.o.proc,
       other: (l) => {
-        if (l.startsWith('Attaching ')) {
-          this.o.logger.info({ source: this.name, pid: this.child.pid, output: l }, 'bpftrace is attached');
+        if (l === READY_LINE) {
+          this.o.logger.info({ source: this.name, pid: this.child.pid }, 'bpftrace is attached');
           this.markReady();
         } else if (l !== '') {
           this.o.logger.debug({ source: this.name, line: l }, 'bpftrace output');

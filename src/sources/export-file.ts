@@ -41,7 +41,18 @@ export interface ExportFileOptions {
   onData?: () => void;
   /** Name in logs (default 'export'). */
   name?: string;
+  /** Default: node:fs/promises. */
+  fs?: ExportFs;
 }
+
+/** The file-system calls the source makes (tests wrap them to inject failures). */
+export interface ExportFs {
+  open(path: string, flags: 'r'): Promise<FileHandle>;
+  readdir(path: string): Promise<string[]>;
+  stat: typeof stat;
+}
+
+const nodeFs: ExportFs = { open, readdir: (path) => readdir(path), stat };
 
 const READ_SIZE = 256 * 1024;
 
@@ -66,8 +77,10 @@ export class ExportFileSource implements EventSource {
   private watcher: FSWatcher | undefined;
   private pollTimer: unknown;
   private lastError = '';
+  private readonly fs: ExportFs;
 
   constructor(private readonly o: ExportFileOptions) {
+    this.fs = o.fs ?? nodeFs;
     this.name = o.name ?? 'export';
     this.splitter = new LineSplitter(o.sink, { maxLine: o.maxLine, onOversize: o.onOversize });
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -193,15 +206,22 @@ export class ExportFileSource implements EventSource {
   private async openFile(atStart: boolean): Promise<boolean> {
     let h: FileHandle;
     try {
-      h = await open(this.o.path, 'r');
+      h = await this.fs.open(this.o.path, 'r');
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return false;
       throw e;
     }
-    const st = await h.stat({ bigint: true });
-    if (this.finishedMtime !== undefined) {
-      await this.readSkippedBackups(this.finishedMtime, st.mtimeNs, st.ino);
-      this.finishedMtime = undefined;
+    let st;
+    try {
+      st = await h.stat({ bigint: true });
+      if (this.finishedMtime !== undefined) {
+        await this.readSkippedBackups(this.finishedMtime, st.mtimeNs, st.ino);
+        this.finishedMtime = undefined;
+      }
+    } catch (e) {
+      // Not kept: closed now, opened again on the next try.
+      await h.close().catch(() => undefined);
+      throw e;
     }
     this.handle = h;
     this.ino = Number(st.ino);
@@ -223,9 +243,9 @@ export class ExportFileSource implements EventSource {
     const base = basename(this.o.path);
     const stem = basename(base, extname(base));
     const found: Array<{ path: string; mtime: bigint; ino: bigint; key: string }> = [];
-    for (const name of await readdir(dir)) {
+    for (const name of await this.fs.readdir(dir)) {
       if (name === base || !name.startsWith(stem) || name.endsWith('.gz')) continue;
-      const st = await stat(join(dir, name), { bigint: true }).catch(() => undefined);
+      const st = await this.fs.stat(join(dir, name), { bigint: true }).catch(() => undefined);
       if (st === undefined || !st.isFile() || st.ino === currentIno) continue;
       const key = `${st.dev}:${st.ino}`;
       if (st.mtimeNs >= after && st.mtimeNs <= upTo && !this.finished.has(key)) found.push({ path: join(dir, name), mtime: st.mtimeNs, ino: st.ino, key });
@@ -234,20 +254,25 @@ export class ExportFileSource implements EventSource {
     // other; then the inode number (allocated in increasing order by common file systems) decides.
     found.sort((a, b) => (a.mtime !== b.mtime ? (a.mtime < b.mtime ? -1 : 1) : a.ino < b.ino ? -1 : 1));
     for (const f of found) {
-      const h = await open(f.path, 'r').catch(() => undefined);
+      const h = await this.fs.open(f.path, 'r').catch(() => undefined);
       if (h === undefined) continue;
+      // Marked before reading: a backup that fails half-way is not read again (no line twice).
       this.markFinished(f.key);
       this.o.logger.warn({ source: this.name, path: f.path }, 'export file was rotated more than once between reads; reading the skipped backup');
+      const saved = { handle: this.handle, pos: this.pos };
+      this.handle = h;
+      this.pos = 0;
       try {
-        const saved = { handle: this.handle, pos: this.pos };
-        this.handle = h;
-        this.pos = 0;
         await this.readToEnd();
         this.splitter.end();
+      } catch (e) {
+        // A half-read last line of the backup must not join the next file's first line.
+        this.splitter.discard();
+        throw e;
+      } finally {
         this.handle = saved.handle;
         this.pos = saved.pos;
-      } finally {
-        await h.close();
+        await h.close().catch(() => undefined);
       }
     }
   }

@@ -150,7 +150,7 @@ export class StreamSource implements EventSource {
 /** Holds each line back until its recorded time, scaled by `factor`, has come. */
 export class Pacer {
   private firstEvent: number | undefined;
-  private firstWall = 0;
+  private firstMono = 0;
 
   constructor(
     private readonly factor: number,
@@ -166,11 +166,12 @@ export class Pacer {
     if (t === undefined) return true;
     if (this.firstEvent === undefined) {
       this.firstEvent = t;
-      this.firstWall = this.clock.now();
+      // Monotonic: setting the system clock during a replay must not stall or rush it.
+      this.firstMono = this.clock.monotonic();
       return true;
     }
-    const due = this.firstWall + (t - this.firstEvent) / this.factor;
-    const wait = due - this.clock.now();
+    const due = this.firstMono + (t - this.firstEvent) / this.factor;
+    const wait = due - this.clock.monotonic();
     if (wait < 1) return true;
     return delay(wait, this.timers, this.signal);
   }

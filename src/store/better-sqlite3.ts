@@ -1,9 +1,9 @@
 // SqlDriver over better-sqlite3 (Node). The one file that imports better-sqlite3.
 import Database from 'better-sqlite3';
-import { cachingDriver, type SqlDriver, type SqlRow, type SqlValue } from './driver.js';
+import { cachingDriver, type OpenOptions, type SqlDriver, type SqlRow, type SqlValue } from './driver.js';
 
-export function openBetterSqlite3(path: string): SqlDriver {
-  const db = new Database(path);
+export function openBetterSqlite3(path: string, options: OpenOptions = {}): SqlDriver {
+  const db = new Database(path, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
   return cachingDriver({
     name: 'better-sqlite3',
     prepare(sql) {

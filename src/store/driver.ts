@@ -27,8 +27,13 @@ export interface SqlDriver {
   close(): void;
 }
 
+export interface OpenOptions {
+  /** Read only: nothing is written to the file, and a missing file is an error. */
+  readonly?: boolean;
+}
+
 /** Opens a database file (which must already exist or be creatable). */
-export type DriverOpener = (path: string) => Promise<SqlDriver>;
+export type DriverOpener = (path: string, options?: OpenOptions) => Promise<SqlDriver>;
 
 /** What both libraries' statements offer (bun:sqlite's `get` returns null for no row). */
 export interface NativeStatement {
@@ -36,6 +41,8 @@ export interface NativeStatement {
   get(...p: SqlValue[]): SqlRow | null | undefined;
   all(...p: SqlValue[]): SqlRow[];
   iterate(...p: SqlValue[]): IterableIterator<SqlRow>;
+  /** bun:sqlite: releases the statement; a connection with live statements is not really closed (its WAL never checkpointed). */
+  finalize?(): void;
 }
 
 export interface NativeDatabase {
@@ -50,12 +57,14 @@ export interface NativeDatabase {
 /** A SqlDriver over either library, with prepared statements cached by their SQL. */
 export function cachingDriver(db: NativeDatabase): SqlDriver {
   const cache = new Map<string, SqlStatement>();
+  const natives: NativeStatement[] = [];
   return {
     name: db.name,
     prepare(sql) {
       let s = cache.get(sql);
       if (s) return s;
       const stmt = db.prepare(sql);
+      natives.push(stmt);
       s = {
         run: (...p) => stmt.run(...p),
         get: (...p) => stmt.get(...p) ?? undefined,
@@ -70,6 +79,7 @@ export function cachingDriver(db: NativeDatabase): SqlDriver {
     pragma: (name) => db.pragma(name),
     close() {
       cache.clear();
+      for (const n of natives.splice(0)) n.finalize?.();
       db.close();
     },
   };

@@ -62,6 +62,38 @@ export const MIGRATIONS: readonly string[] = [
     syscalls TEXT NOT NULL
   );
   `,
+  // 2: the learning lifecycle: programs in the baseline, traces held back because they alerted,
+  // operators' allowances, the lifecycle's own state.
+  `
+  ALTER TABLE baseline ADD COLUMN program TEXT;
+  CREATE INDEX baseline_program ON baseline(program, id);
+
+  CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT,
+    exec_id TEXT NOT NULL,
+    binary TEXT NOT NULL,
+    program TEXT,
+    started_at INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    syscalls TEXT NOT NULL
+  );
+  CREATE INDEX quarantine_alert ON quarantine(alert_id);
+  CREATE INDEX quarantine_program ON quarantine(program);
+
+  CREATE TABLE allowances (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    program TEXT NOT NULL,
+    score_max REAL,
+    alert_id TEXT,
+    created INTEGER NOT NULL
+  );
+
+  CREATE TABLE lifecycle (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 export class MigrationError extends Error {}

@@ -3,7 +3,7 @@
 import type { Logger } from '../core/logger.js';
 import type { Lifecycle } from '../core/types.js';
 import type { Store } from './store.js';
-import { systemTimers, type Timers } from '../core/time.js';
+import { systemClock, systemTimers, type Clock, type Timers } from '../core/time.js';
 
 export interface RetentionTaskOptions {
   store: Store;
@@ -15,20 +15,38 @@ export interface RetentionTaskOptions {
   /** Counters to store with each round (the `counters` table), e.g. `() => counters.snapshot()`. */
   snapshot?: () => Record<string, number>;
   timers?: Timers;
+  clock?: Clock;
 }
 
 export class RetentionTask implements Lifecycle {
   private timer: unknown;
   private running = false;
   private readonly timers: Timers;
+  private readonly clock: Clock;
+  /** Wall and monotonic time at start: the wall time as it would be had the clock not been set since. */
+  private anchor = { wall: 0, mono: 0 };
 
   constructor(private readonly o: RetentionTaskOptions) {
     this.timers = o.timers ?? systemTimers;
+    this.clock = o.clock ?? systemClock;
+  }
+
+  /**
+   * The time ages are measured from: the earlier of the wall clock and the wall clock as it
+   * would read had nobody set it since the start (start + monotonic time elapsed). A clock set
+   * forwards (a device without a battery-backed clock getting NTP time, a mistake corrected)
+   * must not make the rows of the last minutes look months old and delete them; a clock set
+   * backwards only delays deletion (the size limit still holds).
+   */
+  private retentionNow(): number {
+    const steady = this.anchor.wall + (this.clock.monotonic() - this.anchor.mono);
+    return Math.min(this.clock.now(), steady);
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.anchor = { wall: this.clock.now(), mono: this.clock.monotonic() };
     this.runOnce();
     this.arm();
   }
@@ -52,7 +70,7 @@ export class RetentionTask implements Lifecycle {
 
   runOnce(): void {
     try {
-      const r = this.o.store.retention(this.o.maxAgeMs, this.o.maxBytes);
+      const r = this.o.store.retention(this.o.maxAgeMs, this.o.maxBytes, this.retentionNow());
       if (r.alerts + r.processes + r.outbox + r.baseline + r.counters > 0) this.o.log.info({ removed: r, usedBytes: this.o.store.usedBytes() }, 'retention removed old rows');
     } catch (e) {
       this.o.log.error({ err: e }, 'retention failed');

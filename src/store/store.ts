@@ -2,13 +2,14 @@
 // snapshots and baseline traces. An alert and its outbox rows are written in one
 // transaction, so a crash never leaves an alert that no reporter will send.
 import { type Alert, normaliseAlert } from '../core/alert.js';
-import type { AlertStore, BaselineStore, BaselineTrace, OutboxMessage, OutboxStore, ProcessRecord } from '../core/storage.js';
+import type { AlertStore, BaselineStore, BaselineTrace, OutboxMessage, OutboxStore, ProcessRecord, QuarantinedTrace } from '../core/storage.js';
 import { systemClock, type Clock } from '../core/time.js';
 import type { Lifecycle, ProcessInfo } from '../core/types.js';
 
 import type { DriverOpener, SqlDriver, SqlRow } from './driver.js';
-import { migrate } from './migrations.js';
-import { openDatabaseFile, runtimeOpener } from './open.js';
+import { migrate, MIGRATIONS } from './migrations.js';
+import { isUnusableDatabase, openDatabaseFile, runtimeOpener, setAsideDatabase, UnusableDatabaseError } from './open.js';
+import type { Logger } from '../core/logger.js';
 
 export interface BaselineStats {
   traces: number;
@@ -16,6 +17,22 @@ export interface BaselineStats {
   binaries: number;
   first?: number;
   last?: number;
+}
+
+/** Calls and traces of one program in the baseline. */
+export interface ProgramStats {
+  program: string;
+  traces: number;
+  syscalls: number;
+}
+
+/** An operator's allowance: the program, and the highest score allowed (null: everything the program does). */
+export interface Allowance {
+  id: number;
+  program: string;
+  scoreMax: number | null;
+  alertId: string | null;
+  created: number;
 }
 
 export interface RetentionResult {
@@ -32,13 +49,28 @@ export interface Store extends AlertStore, OutboxStore, BaselineStore {
   /** Alerts raised at or after `sinceMs`, newest first. */
   listAlerts(sinceMs: number, limit: number): Alert[];
   getAlert(id: string): Alert | undefined;
+  findAlertIds(ref: string, limit?: number): string[];
+  quarantineStats(): { traces: number; syscalls: number };
   saveCounters(snapshot: Record<string, number>): void;
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult;
+  /** `now`: the wall time ages are measured from (default the clock's). */
+  retention(maxAgeMs: number, maxBytes: number, now?: number): RetentionResult;
   /** Bytes used by live pages (the file may be larger until space is reclaimed). */
   usedBytes(): number;
   iterateBaseline(): IterableIterator<BaselineTrace>;
   clearBaseline(): number;
   baselineStats(): BaselineStats;
+  programStats(): ProgramStats[];
+  /** Moves held-back traces (of one alert, or of one program) into the baseline; how many. */
+  releaseQuarantine(by: { alertId: string } | { program: string }, maxCalls?: number): number;
+  clearQuarantine(): number;
+  addAllowance(a: Omit<Allowance, 'id' | 'created'>): Allowance;
+  listAllowances(): Allowance[];
+  clearAllowances(): number;
+  /** The learning lifecycle's own values (JSON). */
+  getLifecycle<T>(key: string): T | undefined;
+  setLifecycle(key: string, value: unknown): void;
+  /** Changes when another connection commits (the CLI writing while the daemon runs). */
+  dataVersion(): number;
 }
 
 export interface SqliteStoreOptions {
@@ -48,7 +80,23 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   /** How long a writer waits for another process's lock. */
   busyTimeoutMs?: number;
+  /**
+   * A file that is not a usable Argos database (damaged, not SQLite, another application's)
+   * is renamed aside with a timestamp and a fresh one created, instead of failing the start.
+   * For the daemon; tools that only read leave the file alone.
+   */
+  setAsideUnusable?: boolean;
+  /** Opens an existing database without writing anything to it (no migration): for tools that only look. */
+  readonly?: boolean;
+  /** Where setting a file aside is reported. */
+  log?: Logger;
 }
+
+/** `PRAGMA application_id` of Argos databases ("Argo"). */
+export const APPLICATION_ID = 0x4172676f;
+
+/** Tables every Argos schema has. */
+const OWN_TABLES = ['alerts', 'outbox', 'processes'];
 
 const STATE_PENDING = 0;
 const STATE_DELIVERED = 1;
@@ -65,26 +113,72 @@ export class SqliteStore implements Store, Lifecycle {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Opens (creating it 0600 if needed) and migrates the database. */
+  /**
+   * Opens (creating it 0600 if needed), checks and migrates the database. An unusable file
+   * is set aside and replaced by a fresh one when `setAsideUnusable` is on.
+   */
   async start(): Promise<void> {
     if (this.dbOrNull) return;
-    const db = await openDatabaseFile(this.options.path, this.options.opener ?? runtimeOpener);
+    const { path } = this.options;
+    const opener = this.options.opener ?? runtimeOpener;
+    const readonly = this.options.readonly === true;
+    let db = await openDatabaseFile(path, opener, readonly);
     try {
-      // Must be chosen before anything is written (WAL mode writes the header): lets
-      // retention give space back to the file system.
-      if (Number(db.pragma('user_version')) === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-      db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
-      db.exec('PRAGMA journal_mode = WAL');
-      // FULL: a committed alert survives power loss, not only a crash. Writes are rare
-      // (alerts are throttled, processes and baseline are batched).
-      db.exec('PRAGMA synchronous = FULL');
-      db.exec('PRAGMA foreign_keys = ON');
-      migrate(db);
+      this.prepare(db);
     } catch (e) {
       db.close();
-      throw e;
+      if (!isUnusableDatabase(e)) throw e;
+      if (!this.options.setAsideUnusable || readonly || path === ':memory:') throw e instanceof UnusableDatabaseError ? e : new UnusableDatabaseError(path, (e as Error).message);
+      const movedTo = setAsideDatabase(path, this.clock.now());
+      this.options.log?.error(
+        { path, movedTo, reason: e instanceof UnusableDatabaseError ? e.reason : (e as Error).message },
+        'the database file is damaged or not an Argos database: moved it aside (kept, not deleted) and started a fresh one',
+      );
+      db = await openDatabaseFile(path, opener);
+      try {
+        this.prepare(db);
+      } catch (e2) {
+        db.close();
+        throw e2;
+      }
     }
     this.dbOrNull = db;
+  }
+
+  /** Checks that `db` is an Argos database (or empty), sets it up and migrates it. */
+  private prepare(db: SqlDriver): void {
+    const path = this.options.path;
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(this.options.busyTimeoutMs ?? 5000)}`);
+    const version = Number(db.pragma('user_version'));
+    const appId = Number(db.pragma('application_id'));
+    if (appId !== 0 && appId !== APPLICATION_ID) throw new UnusableDatabaseError(path, `another application's database (application_id ${appId})`);
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all()
+      .map((r) => String(r.name));
+    if (version === 0 && tables.length > 0) throw new UnusableDatabaseError(path, `not an Argos database (its tables: ${tables.slice(0, 5).join(', ')})`);
+    if (version > 0 && version <= MIGRATIONS.length && !OWN_TABLES.every((t) => tables.includes(t))) {
+      throw new UnusableDatabaseError(path, `not an Argos database (schema ${version} without the tables ${OWN_TABLES.join(', ')})`);
+    }
+    const check = String(db.pragma('quick_check'));
+    if (check !== 'ok') throw new UnusableDatabaseError(path, `damaged: ${check}`);
+    if (this.options.readonly === true) {
+      if (version === 0) throw new UnusableDatabaseError(path, 'empty: the daemon has not written it yet');
+      if (version > MIGRATIONS.length) migrate(db); // throws: written by a newer Argos
+      return;
+    }
+    // Must be chosen before anything is written (WAL mode writes the header): lets
+    // retention give space back to the file system.
+    if (version === 0) {
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    }
+    db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a committed alert survives power loss, not only a crash. Writes are rare
+    // (alerts are throttled, processes and baseline are batched).
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+    migrate(db);
   }
 
   async stop(): Promise<void> {
@@ -226,6 +320,17 @@ export class SqliteStore implements Store, Lifecycle {
     return r ? normaliseAlert(JSON.parse(String(r.json)) as Alert) : undefined;
   }
 
+  /** Ids of the alerts whose id is `ref` or ends with it (the short ids `argos alerts` shows); at most `limit`. */
+  findAlertIds(ref: string, limit = 2): string[] {
+    const exact = this.db.prepare('SELECT id FROM alerts WHERE id = ?').get(ref);
+    if (exact) return [String(exact.id)];
+    const escaped = ref.replace(/[\\%_]/g, (c) => `\\${c}`);
+    return this.db
+      .prepare("SELECT id FROM alerts WHERE id LIKE ? ESCAPE '\\' LIMIT ?")
+      .all(`%${escaped}`, limit)
+      .map((r) => String(r.id));
+  }
+
   saveCounters(snapshot: Record<string, number>): void {
     this.db.prepare('INSERT INTO counters (at, json) VALUES (?, ?)').run(this.clock.now(), JSON.stringify(snapshot));
   }
@@ -243,9 +348,9 @@ export class SqliteStore implements Store, Lifecycle {
    * outbox rows go first, then the oldest alerts (even undelivered: the disk is the hard
    * limit), then processes, counters and baseline traces.
    */
-  retention(maxAgeMs: number, maxBytes: number): RetentionResult {
+  retention(maxAgeMs: number, maxBytes: number, now = this.clock.now()): RetentionResult {
     const db = this.db;
-    const cutoff = this.clock.now() - maxAgeMs;
+    const cutoff = now - maxAgeMs;
     const res: RetentionResult = { alerts: 0, processes: 0, outbox: 0, baseline: 0, counters: 0 };
     db.transaction(() => {
       res.outbox += db.prepare('DELETE FROM outbox WHERE state <> 0 AND settled < ?').run(cutoff).changes;
@@ -255,6 +360,7 @@ export class SqliteStore implements Store, Lifecycle {
       res.processes += db.prepare('DELETE FROM processes WHERE last_seen < ?').run(cutoff).changes;
       res.counters += db.prepare('DELETE FROM counters WHERE at < ?').run(cutoff).changes;
       res.baseline += db.prepare('DELETE FROM baseline WHERE started_at < ?').run(cutoff).changes;
+      res.baseline += db.prepare('DELETE FROM quarantine WHERE started_at < ?').run(cutoff).changes;
     });
     // Oldest first, per table in this order; each step deletes about as many rows as the
     // excess bytes need at the table's average row size (so little more than needed goes).
@@ -282,30 +388,121 @@ export class SqliteStore implements Store, Lifecycle {
     return res;
   }
 
-  appendBaseline(traces: readonly BaselineTrace[]): void {
+  appendBaseline(traces: readonly BaselineTrace[], maxCalls?: number): void {
     if (traces.length === 0) return;
     const db = this.db;
-    const ins = db.prepare('INSERT INTO baseline (exec_id, binary, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?)');
+    const ins = db.prepare('INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?)');
     db.transaction(() => {
       for (const t of traces) {
         const s = t.syscalls.trim();
-        ins.run(t.execId, t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
+        ins.run(t.execId, t.binary, t.program ?? t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
       }
+      if (maxCalls !== undefined) this.trim('baseline', maxCalls);
     });
+  }
+
+  quarantine(traces: readonly QuarantinedTrace[], maxCalls?: number): void {
+    if (traces.length === 0) return;
+    const db = this.db;
+    const ins = db.prepare('INSERT INTO quarantine (alert_id, exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      for (const t of traces) {
+        const s = t.syscalls.trim();
+        ins.run(t.alertId ?? null, t.execId, t.binary, t.program ?? t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
+      }
+      if (maxCalls !== undefined) this.trim('quarantine', maxCalls);
+    });
+  }
+
+  /**
+   * Keeps a table of traces under `maxCalls` calls: the oldest traces of the program with the
+   * most calls go first, so a chatty program cannot push the rare ones out.
+   */
+  private trim(table: 'baseline' | 'quarantine', maxCalls: number): void {
+    const db = this.db;
+    for (let guard = 0; guard < 10_000; guard++) {
+      const total = Number(db.prepare(`SELECT coalesce(sum(length), 0) AS n FROM ${table}`).get()?.n ?? 0);
+      if (total <= maxCalls) return;
+      const top = db.prepare(`SELECT program, count(*) AS rows FROM ${table} GROUP BY program ORDER BY sum(length) DESC LIMIT 1`).get();
+      if (top === undefined) return;
+      const rows = Math.max(1, Math.ceil(Number(top.rows) / 10));
+      db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE program IS ? ORDER BY id LIMIT ?)`).run(top.program, rows);
+    }
+  }
+
+  releaseQuarantine(by: { alertId: string } | { program: string }, maxCalls?: number): number {
+    const db = this.db;
+    // A program is named by its key (image:binary in a pod) or by its binary.
+    const [where, values] = 'alertId' in by ? ['alert_id = ?', [by.alertId]] : ['(program = ? OR binary = ?)', [by.program, by.program]];
+    let moved = 0;
+    db.transaction(() => {
+      moved = db.prepare(`INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) SELECT exec_id, binary, program, started_at, length, syscalls FROM quarantine WHERE ${where} ORDER BY id`).run(...values).changes;
+      db.prepare(`DELETE FROM quarantine WHERE ${where}`).run(...values);
+      if (maxCalls !== undefined) this.trim('baseline', maxCalls);
+    });
+    return moved;
+  }
+
+  clearQuarantine(): number {
+    return this.db.prepare('DELETE FROM quarantine').run().changes;
+  }
+
+  addAllowance(a: Omit<Allowance, 'id' | 'created'>): Allowance {
+    const created = this.clock.now();
+    const r = this.db.prepare('INSERT INTO allowances (program, score_max, alert_id, created) VALUES (?, ?, ?, ?)').run(a.program, a.scoreMax, a.alertId, created);
+    return { ...a, id: Number(r.lastInsertRowid), created };
+  }
+
+  listAllowances(): Allowance[] {
+    return this.db
+      .prepare('SELECT id, program, score_max, alert_id, created FROM allowances ORDER BY id')
+      .all()
+      .map((r) => ({ id: Number(r.id), program: String(r.program), scoreMax: r.score_max === null ? null : Number(r.score_max), alertId: r.alert_id === null ? null : String(r.alert_id), created: Number(r.created) }));
+  }
+
+  clearAllowances(): number {
+    return this.db.prepare('DELETE FROM allowances').run().changes;
+  }
+
+  getLifecycle<T>(key: string): T | undefined {
+    const r = this.db.prepare('SELECT value FROM lifecycle WHERE key = ?').get(key);
+    return r === undefined ? undefined : (JSON.parse(String(r.value)) as T);
+  }
+
+  setLifecycle(key: string, value: unknown): void {
+    if (value === undefined) this.db.prepare('DELETE FROM lifecycle WHERE key = ?').run(key);
+    else this.db.prepare('INSERT INTO lifecycle (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  dataVersion(): number {
+    return Number(this.db.pragma('data_version'));
+  }
+
+  programStats(): ProgramStats[] {
+    return this.db
+      .prepare('SELECT coalesce(program, binary) AS program, count(*) AS traces, coalesce(sum(length), 0) AS syscalls FROM baseline GROUP BY coalesce(program, binary) ORDER BY program')
+      .all()
+      .map((r) => ({ program: String(r.program), traces: Number(r.traces), syscalls: Number(r.syscalls) }));
   }
 
   *iterateBaseline(): IterableIterator<BaselineTrace> {
     // Paged by id, so the caller may write to the store between traces.
     let after = 0;
-    const page = this.db.prepare('SELECT id, exec_id, binary, started_at, syscalls FROM baseline WHERE id > ? ORDER BY id LIMIT 256');
+    const page = this.db.prepare('SELECT id, exec_id, binary, program, started_at, syscalls FROM baseline WHERE id > ? ORDER BY id LIMIT 256');
     for (;;) {
       const rows: SqlRow[] = page.all(after);
       if (rows.length === 0) return;
       for (const r of rows) {
-        yield { execId: String(r.exec_id), binary: String(r.binary), startedAt: Number(r.started_at), syscalls: String(r.syscalls) };
+        yield { execId: String(r.exec_id), binary: String(r.binary), program: r.program === null ? String(r.binary) : String(r.program), startedAt: Number(r.started_at), syscalls: String(r.syscalls) };
       }
       after = Number(rows[rows.length - 1].id);
     }
+  }
+
+  /** Traces held back from the baseline, and their calls. */
+  quarantineStats(): { traces: number; syscalls: number } {
+    const r = this.db.prepare('SELECT count(*) AS traces, coalesce(sum(length), 0) AS syscalls FROM quarantine').get();
+    return { traces: Number(r?.traces ?? 0), syscalls: Number(r?.syscalls ?? 0) };
   }
 
   clearBaseline(): number {

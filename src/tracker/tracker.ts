@@ -7,10 +7,16 @@
 // one that did emits its last `window` calls if any arrived since its last window. Processes
 // sit in a least-recently-seen list; beyond `maxProcesses` the oldest is dropped (counted in
 // `evicted`, no window: it may still be running, and comes back as a new process if it is).
-import { NO_LINE, type EventHandler, type EventLine, type ProcessInfo, type SyscallWindow, type WindowSink } from '../core/types.js';
+// A process that goes quiet is not left unjudged: after `idleFlushMs` without a call, the
+// calls it made since its last window are scored as a window of its last calls (see sweep()).
+// A process forked without exec whose event names no program (its binary is empty) runs its
+// parent's: it takes the parent's binary, arguments and pod.
+import { NO_LINE, type EventHandler, type EventLine, type Lifecycle, type ProcessInfo, type SyscallWindow, type WindowSink } from '../core/types.js';
+import type { Timers } from '../core/time.js';
 import { Counters } from '../core/counters.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { type Clock, fixedClock } from '../core/time.js';
+import { inheritProgram } from '../core/program.js';
 
 export interface TrackerOptions {
   window: number;
@@ -23,6 +29,16 @@ export interface TrackerOptions {
   log: Logger;
   /** Ring capacity a new process starts with (grows ×8 up to `window`). Default 32. */
   initialCapacity?: number;
+  /** Quiet this long, a process's pending calls are scored (0 = only at exit). Needs `timers` and start(). */
+  idleFlushMs?: number;
+  timers?: Timers;
+  /** Told of every exec (new-program alerts). */
+  onExec?: (process: ProcessInfo) => void;
+  /**
+   * Calls arrive in one vocabulary (the universal one) and windows leave in the model's: a
+   * window's tokens are `tokenMap[call]` (default: as they came).
+   */
+  tokenMap?: Int32Array;
 }
 
 type Ring = Uint16Array;
@@ -38,13 +54,18 @@ interface Proc {
   since: number;
   /** Windows emitted. */
   seq: number;
+  /** The sweep tick of its last call. */
+  tick: number;
   prev: Proc | undefined;
   next: Proc | undefined;
 }
 
 const MAX_TOKEN = 0xffff;
 
-export class Tracker implements EventHandler {
+/** Idle sweeps per idle period: a quiet process is flushed between 1 and 1 + 1/SWEEPS periods after its last call. */
+const SWEEPS_PER_IDLE = 4;
+
+export class Tracker implements EventHandler, Lifecycle {
   private readonly window: number;
   private readonly delta: number;
   private readonly minWindow: number;
@@ -62,8 +83,13 @@ export class Tracker implements EventHandler {
   private warnedWide = false;
   /** The process of the previous syscall (cleared when it is removed). */
   private last: Proc | undefined;
+  private tokenMap: Int32Array | undefined;
+  /** Sweeps so far: a coarse clock the hot path can read for free. */
+  private tick = 0;
+  private sweepTimer: unknown;
 
-  constructor(opts: TrackerOptions) {
+  constructor(private readonly o: TrackerOptions) {
+    const opts = o;
     for (const k of ['window', 'delta', 'minWindow', 'maxProcesses'] as const) {
       if (!Number.isInteger(opts[k]) || opts[k] < 1) throw new RangeError(`tracker ${k} must be a whole number >= 1, got ${opts[k]}`);
     }
@@ -73,6 +99,7 @@ export class Tracker implements EventHandler {
     this.minWindow = opts.minWindow;
     this.maxProcesses = opts.maxProcesses;
     this.initialCapacity = Math.max(1, Math.min(opts.initialCapacity ?? 32, opts.window));
+    this.tokenMap = opts.tokenMap;
     this.sink = opts.sink;
     this.counters = opts.counters;
     this.clock = opts.clock;
@@ -92,6 +119,7 @@ export class Tracker implements EventHandler {
     } else if (p !== this.tail) {
       this.touch(p);
     }
+    p.tick = this.tick;
     if (token > MAX_TOKEN || token < 0) token = this.wide(token);
     const w = this.window;
     let ring = p.ring;
@@ -116,11 +144,52 @@ export class Tracker implements EventHandler {
 
   exec(process: ProcessInfo): void {
     this.counters.execs++;
-    const p = this.procs.get(process.execId);
-    if (p === undefined) this.add(process.execId, process);
+    const info = this.inherit(process);
+    const p = this.procs.get(info.execId);
+    if (p === undefined) this.add(info.execId, info);
     else {
-      p.info = process;
+      p.info = info;
       if (p !== this.tail) this.touch(p);
+    }
+    this.o.onExec?.(info);
+  }
+
+  /** A process without a binary of its own (forked, not exec'd) runs its parent's program. */
+  private inherit(info: ProcessInfo): ProcessInfo {
+    return inheritProgram(info, (id) => this.procs.get(id)?.info);
+  }
+
+  async start(): Promise<void> {
+    const idle = this.o.idleFlushMs ?? 0;
+    if (idle <= 0 || this.o.timers === undefined || this.sweepTimer !== undefined) return;
+    const timers = this.o.timers;
+    const every = Math.max(1, Math.round(idle / SWEEPS_PER_IDLE));
+    const arm = (): void => {
+      this.sweepTimer = timers.setTimeout(() => {
+        this.sweep();
+        arm();
+      }, every);
+    };
+    arm();
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweepTimer !== undefined) this.o.timers?.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /**
+   * One idle sweep: every process quiet for a whole idle period (SWEEPS_PER_IDLE sweeps)
+   * with calls since its last window (or, before its first, at least `minWindow` calls) has
+   * them scored now, in a window of its last calls. It stays tracked.
+   */
+  sweep(): void {
+    this.tick++;
+    for (let p = this.head; p !== undefined && this.tick - p.tick > SWEEPS_PER_IDLE; p = p.next) {
+      if (p.seq === 0 ? p.count >= this.minWindow && p.count > 0 : p.since > 0) {
+        this.emit(p, false);
+        this.counters.idleFlushes++;
+      }
     }
   }
 
@@ -147,7 +216,12 @@ export class Tracker implements EventHandler {
     }
   }
 
-  /** Emits the last min(count, window) tokens, oldest first, as a fresh array. */
+  /** From now on, windows leave in the tokens `map` gives (a model swap); windows already cut keep theirs. */
+  setTokenMap(map: Int32Array | undefined): void {
+    this.tokenMap = map;
+  }
+
+  /** Emits the last min(count, window) tokens, oldest first, as a fresh array (in the model's tokens). */
   private emit(p: Proc, final: boolean): void {
     const w = this.window;
     const ring = p.ring;
@@ -161,6 +235,8 @@ export class Tracker implements EventHandler {
       tokens.set(ring.subarray(start, w), 0);
       tokens.set(ring.subarray(0, start), w - start);
     }
+    const map = this.tokenMap;
+    if (map !== undefined) for (let i = 0; i < tokens.length; i++) tokens[i] = map[tokens[i]] ?? 1;
     const win: SyscallWindow = { process: p.info, tokens, seq: p.seq, final, at: this.clock.now() };
     p.seq++;
     p.since = 0;
@@ -175,7 +251,7 @@ export class Tracker implements EventHandler {
     }
     // Keys may be slices of a whole event line: keep a compact copy, not the line.
     const own = copyString(key);
-    const p: Proc = { key: own, info, ring: new Uint16Array(this.initialCapacity), count: 0, since: 0, seq: 0, prev: this.tail, next: undefined };
+    const p: Proc = { key: own, info: this.inherit(info), ring: new Uint16Array(this.initialCapacity), count: 0, since: 0, seq: 0, tick: this.tick, prev: this.tail, next: undefined };
     if (this.tail !== undefined) this.tail.next = p;
     else this.head = p;
     this.tail = p;

@@ -179,6 +179,7 @@ async function oneRun(dir: string, broker: Mosquitto, seconds: number, rate: num
     config,
     log,
     stdin: process.stdin,
+    learning: false,
     source: (sink) => {
       // Hook 1: the time each event is handed to the parser.
       const timed: LineSink = {

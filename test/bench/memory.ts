@@ -189,6 +189,7 @@ async function child(mode: 'idle' | 'procs', processes: number): Promise<ChildRe
       config,
       log: silentLogger(),
       stdin: process.stdin,
+      learning: false,
       source: (s) => {
         sink = s;
         return quietSource();

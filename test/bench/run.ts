@@ -27,7 +27,7 @@ export interface Spread {
   max: number;
 }
 
-export const MODULES = ['parse', 'classify', 'memory', 'e2e', 'binary'] as const;
+export const MODULES = ['parse', 'classify', 'programs', 'memory', 'e2e', 'binary', 'hub'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
 /** The top-level keys of `--json`, in the issue's order. */
@@ -43,6 +43,8 @@ export interface SuiteFigures {
   binary_bytes: number | null;
   startup_ms: number | null;
   node_vs_binary_throughput: { node_events_per_s: number; binary_events_per_s: number; binary_over_node: number } | null;
+  hub_alerts_per_s: number | null;
+  hub_p99_ms: number | null;
 }
 
 export const GOALS = {
@@ -50,6 +52,8 @@ export const GOALS = {
   classify_syscalls_per_s: '>= 500,000',
   e2e_p99_ms: '< 50 at 50,000 events/s',
   rss_10k_procs_mb: '< 80',
+  hub_alerts_per_s: '>= 5,000 (10,000 devices, two hubs, PostgreSQL)',
+  hub_p99_ms: '<= 200',
 };
 
 interface ModuleRun {
@@ -67,12 +71,17 @@ function moduleArgs(name: ModuleName, quick: boolean): string[] {
       return ['test/bench/parse-track.ts', '--json', ...q(['--runs', '5'], ['--runs', '1', '--processes', '200'])];
     case 'classify':
       return ['test/bench/classify.ts', '--json', ...q(['--runs', '5', '--seconds', '0.5'], ['--runs', '2', '--seconds', '0.2'])];
+    case 'programs':
+      // The per-program model learned on the recorded Debian host (one profile per program).
+      return ['test/bench/classify.ts', '--json', '--model', 'models/debian12-x64', ...q(['--runs', '5', '--seconds', '0.5'], ['--runs', '2', '--seconds', '0.2'])];
     case 'memory':
       return ['test/bench/memory.ts', '--json', ...q(['--runs', '3'], ['--runs', '1', '--processes', '1000'])];
     case 'e2e':
       return ['test/bench/e2e.ts', '--json', '--both', ...q(['--runs', '3', '--seconds', '10'], ['--runs', '1', '--seconds', '3'])];
     case 'binary':
       return ['test/bench/binary.ts', '--json', '--throughput', ...q(['--runs', '5'], ['--runs', '1'])];
+    case 'hub':
+      return ['test/bench/hub.ts', '--json', ...q(['--seconds', '20'], ['--seconds', '3', '--devices', '1000'])];
   }
 }
 
@@ -204,6 +213,7 @@ export function assemble(runs: ModuleRun[], m: Machine, notes: string[]): SuiteR
   const memory = get('memory');
   const e2e = get('e2e');
   const binary = get('binary');
+  const hub = get('hub');
   const throughput = binary?.throughput;
   const nodeEps = num(throughput, 'node_events_per_s', 'median');
   const binEps = num(throughput, 'binary_events_per_s', 'median');
@@ -220,6 +230,8 @@ export function assemble(runs: ModuleRun[], m: Machine, notes: string[]): SuiteR
     startup_ms: num(binary, 'ready_warm_ms', 'median'),
     node_vs_binary_throughput:
       nodeEps !== null && binEps !== null ? { node_events_per_s: nodeEps, binary_events_per_s: binEps, binary_over_node: Math.round((binEps / nodeEps) * 1000) / 1000 } : null,
+    hub_alerts_per_s: num(hub, 'alerts_per_s'),
+    hub_p99_ms: num(hub, 'p99_ms'),
   };
   for (const r of runs) if (!r.ok) notes.push(`${r.name}: ${r.error}`);
   return {
@@ -258,6 +270,7 @@ export function table(r: SuiteResult): string {
     ['reading and finding line ends only (events/s)', int(num(r.details.parse, 'line_ends_events_per_s')), '', ''],
     ['classify, batch 64, one core (windows/s)', int(r.classify_windows_per_s), range(s.classify_windows_per_s, (n) => int(n)), ''],
     ['classify, batch 64, one core (syscalls/s)', int(r.classify_syscalls_per_s), range(s.classify_syscalls_per_s, (n) => int(n)), '≥ 500,000'],
+    ['classify, per-program model, batch 64, one core (syscalls/s)', int(num(r.details.programs, 'batch64', 'syscalls_per_s', 'median')), range(spreadAt(r.details.programs, 'batch64', 'syscalls_per_s'), (n) => int(n)), '≥ 500,000'],
     ['classify, batch 1 (windows/s)', int(num(r.details.classify, 'batch1', 'windows_per_s', 'median')), range(spreadAt(r.details.classify, 'batch1', 'windows_per_s'), (n) => int(n)), ''],
     ['end-to-end latency p50 at 50k events/s (ms)', dec(r.e2e_p50_ms), range(s.e2e_p50_ms, (n) => dec(n)), ''],
     ['end-to-end latency p99 at 50k events/s (ms)', dec(r.e2e_p99_ms), range(s.e2e_p99_ms, (n) => dec(n)), '< 50'],
@@ -276,6 +289,9 @@ export function table(r: SuiteResult): string {
     ['replay throughput, Node (events/s)', t ? int(t.node_events_per_s) : '—', range(spreadAt(r.details.binary, 'throughput', 'node_events_per_s'), (n) => int(n)), ''],
     ['replay throughput, binary (events/s)', t ? int(t.binary_events_per_s) : '—', range(spreadAt(r.details.binary, 'throughput', 'binary_events_per_s'), (n) => int(n)), ''],
     ['binary / Node throughput', t ? dec(t.binary_over_node, 2) : '—', '', ''],
+    ['hub: alerts stored per second (10,000 devices, 2 hubs, PostgreSQL)', int(r.hub_alerts_per_s), '', '≥ 5,000'],
+    ['hub: latency publish → stored, p50 (ms)', dec(num(r.details.hub, 'p50_ms')), '', ''],
+    ['hub: latency publish → stored, p99 (ms)', dec(r.hub_p99_ms), '', '≤ 200'],
   ];
   const lines = ['| figure | median | min – max | goal |', '|---|---:|---:|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
   return lines.join('\n');

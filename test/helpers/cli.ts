@@ -22,7 +22,7 @@ export interface CliRun {
 }
 
 /** Starts `argos ARGS`; kills it after `limitMs` so a hung command fails the test instead of hanging it. */
-export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; limitMs?: number } = {}): CliRun {
+export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; limitMs?: number; keepStdin?: boolean } = {}): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ORT_DISABLE_TELEMETRY: '1', ...opts.env },
@@ -33,7 +33,7 @@ export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEn
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   if (opts.input !== undefined) child.stdin?.end(opts.input);
-  else child.stdin?.end();
+  else if (!opts.keepStdin) child.stdin?.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.limitMs ?? 120_000);
   const done = new Promise<CliResult>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -2,7 +2,7 @@
 // better-sqlite3 (test/integration/store.test.ts) and by Bun against bun:sqlite
 // (test/helpers/run-store-cases.ts, spawned from the same test file).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DriverOpener } from '../../src/store/driver.js';
@@ -207,6 +207,55 @@ export const STORE_CASES: readonly StoreCase[] = [
         raw.close();
         const store = new SqliteStore({ path, opener });
         await assert.rejects(store.start(), /newer Argos/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
+    name: 'a damaged, non-SQLite or foreign file is refused, or set aside with a timestamp and replaced when asked',
+    run: async (opener) => {
+      const dir = mkdtempSync(join(tmpdir(), 'argos-store-'));
+      const path = join(dir, 'argos.db');
+      const clock = new FakeTime(Date.UTC(2025, 0, 2, 3, 4, 5));
+      try {
+        const healthy = new SqliteStore({ path, opener });
+        await healthy.start();
+        healthy.saveAlert(makeAlert(1, Date.now()), ['mqtt']);
+        await healthy.stop();
+        // Damage the pages after the header (and drop the write-ahead log some drivers keep).
+        for (const f of [`${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+        const bytes = readFileSync(path);
+        bytes.fill(0xa5, 200, bytes.length);
+        writeFileSync(path, bytes);
+        const cases: [string, () => Promise<void>][] = [
+          ['damaged', async () => writeFileSync(path, bytes)],
+          ['not SQLite', async () => writeFileSync(path, Buffer.alloc(8192, 0x41))],
+          [
+            'foreign',
+            async () => {
+              const other = await opener(path);
+              other.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)');
+              other.close();
+            },
+          ],
+        ];
+        for (const [what, make] of cases) {
+          rmSync(path, { force: true });
+          await make();
+          const before = readFileSync(path);
+          await assert.rejects(new SqliteStore({ path, opener }).start(), /unusable/, `${what}: refused by default`);
+          assert.deepEqual(readFileSync(path), before, `${what}: left alone when not asked to set it aside`);
+          const store = new SqliteStore({ path, opener, clock, setAsideUnusable: true });
+          await store.start();
+          store.saveAlert(makeAlert(2, Date.now()), []);
+          assert.equal(store.listAlerts(0, 10).length, 1, `${what}: a fresh database`);
+          await store.stop();
+          const aside = readdirSync(dir).filter((f) => f.startsWith('argos.db.unusable-2025-01-02T03-04-05-000Z') && !/-(wal|shm)$/.test(f));
+          assert.equal(aside.length, 1, `${what}: ${readdirSync(dir).join(' ')}`);
+          assert.deepEqual(readFileSync(join(dir, aside[0])), before, `${what}: kept as it was`);
+          for (const f of readdirSync(dir)) if (f.includes('unusable')) rmSync(join(dir, f));
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -43,8 +43,10 @@ void test('argos alerts lists stored alerts as a table or as JSON lines, filtere
     const table = await argos(['alerts'], env, dir);
     assert.equal(table.code, 0);
     const rows = table.out.trim().split('\n');
-    assert.match(rows[0], /^TIME\s+SCORE\s+COUNT\s+PID\s+POD\s+BINARY$/);
+    assert.match(rows[0], /^ID\s+TIME\s+SCORE\s+COUNT\s+PID\s+POD\s+BINARY$/);
     assert.equal(rows.length, 1 + 5 + 1);
+    // Each row starts with the end of its alert's id: what `argos allow` takes.
+    [old, ...recent, nasty].forEach((a, i) => assert.ok(rows[i + 1].startsWith(`${a.id.slice(-12)}  `), rows[i + 1]));
     assert.match(rows[2], /0\.900\s+1\s+1002\s+shop\/cart-2\s+\/usr\/bin\/tool2$/);
     assert.ok(!table.out.includes('\u001b'), 'no terminal escapes from the host');
     assert.match(rows[6], /^5 alerts; 5 messages waiting for delivery$/);

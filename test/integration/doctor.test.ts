@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -14,6 +14,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import { HealthServer } from '../../src/health/server.js';
 import { brokerAddress, formatDoctor, runDoctor, type DoctorCheck } from '../../src/doctor/index.js';
 import { writeModelFolder } from './onnx-models.js';
+import { SqliteStore } from '../../src/store/store.js';
+import { makeAlert } from '../helpers/alerts.js';
 
 type T = { after(fn: () => unknown): void };
 
@@ -74,7 +76,8 @@ void test('doctor: everything reachable and usable → exit 0', async (t) => {
   );
   assert.equal(code, 0, JSON.stringify([...checks.values()].filter((c) => c.status === 'fail')));
   assert.match(checks.get('model')!.detail, /^weighted-sum-test .*window 8, threshold 20.*ONNX Runtime scores it/);
-  assert.match(checks.get('database')!.detail, /argos\.db is writable \(0 messages waiting/);
+  assert.match(checks.get('database')!.detail, /argos\.db does not exist yet; the daemon will create it/);
+  assert.equal(existsSync(join(dir, 'db')), false, 'doctor created nothing');
   assert.equal(checks.get('mqtt broker')!.status, 'ok');
   assert.match(checks.get('ntfy')!.detail, /HTTP 200/);
   assert.match(checks.get('health endpoint')!.detail, /a running Argos answers on 127\.0\.0\.1:\d+: ok/);
@@ -149,4 +152,42 @@ void test('broker addresses take the scheme default port', () => {
   assert.deepEqual(brokerAddress('mqtts://broker'), { host: 'broker', port: 8883 });
   assert.deepEqual(brokerAddress('tcp://127.0.0.1:1884'), { host: '127.0.0.1', port: 1884 });
   assert.deepEqual(brokerAddress('ws://[::1]:9001'), { host: '::1', port: 9001 });
+});
+
+void test('doctor: an existing database is checked read-only; nothing in its folder changes', async (t) => {
+  const dir = scratch(t);
+  const path = join(dir, 'argos.db');
+  const store = new SqliteStore({ path });
+  await store.start();
+  store.saveAlert(makeAlert(1, Date.now()), ['mqtt', 'ntfy']);
+  await store.stop();
+  const before = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+  const { checks } = await doctor({ ARGOS_SOURCE: 'stdin', ARGOS_DB_PATH: path, ARGOS_HTTP_ADDRESS: '' }, dir);
+  assert.equal(checks.get('database')!.status, 'ok', checks.get('database')!.detail);
+  assert.match(checks.get('database')!.detail, /argos\.db is usable \(2 messages waiting for delivery\)/);
+  assert.deepEqual(new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))])), before);
+
+  writeFileSync(path, Buffer.alloc(4096, 0x41));
+  const damaged = await doctor({ ARGOS_SOURCE: 'stdin', ARGOS_DB_PATH: path, ARGOS_HTTP_ADDRESS: '' }, dir);
+  assert.equal(damaged.checks.get('database')!.status, 'fail');
+  assert.match(damaged.checks.get('database')!.detail, /unusable/);
+  assert.deepEqual(readFileSync(path), Buffer.alloc(4096, 0x41), 'left as it was (the daemon sets it aside)');
+});
+
+void test('doctor never prints credentials inside URLs', async (t) => {
+  const dir = scratch(t);
+  const { out } = await doctor(
+    {
+      ARGOS_SOURCE: 'stdin',
+      ARGOS_DB_PATH: join(dir, 'argos.db'),
+      ARGOS_HTTP_ADDRESS: '',
+      ARGOS_MQTT_URL: `mqtt://argos:hunter2@127.0.0.1:${await closedPort()}`,
+      ARGOS_MQTT_USERNAME: 'argos',
+      ARGOS_NTFY_SERVER: `http://admin:s3cret@127.0.0.1:${await closedPort()}/?auth=tok-9`,
+      ARGOS_NTFY_TOPIC: 'alerts',
+    },
+    dir,
+  );
+  for (const secret of ['hunter2', 's3cret', 'tok-9']) assert.ok(!out.includes(secret), `doctor printed ${secret}: ${out}`);
+  assert.match(out, /argos:redacted@127\.0\.0\.1/);
 });

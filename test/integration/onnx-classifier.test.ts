@@ -113,3 +113,22 @@ void test('worker: model errors cross the thread boundary as ModelErrors', async
   assert.match(await refused(new Uint8Array([1, 2, 3, 4]), 8, 'worker', 'w-not-onnx'), /ONNX Runtime cannot open this model/);
   assert.match(await refused(weightedSumModel(8, { inputName: 'x' }), 8, 'worker', 'w-input-name'), /expected exactly one named "syscalls"/);
 });
+
+void test('worker mode: a worker thread that dies is started again with backoff; only its batch is lost', async () => {
+  const dir = writeModelFolder(root, 'fragile', { model: weightedSumModel(8), card: testCard({ window: 8 }) });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const fragile = new URL('../fixtures/fragile-worker.ts', import.meta.url).href;
+  // The worker loads tsx's hooks first (as the classifier does for its own worker from sources).
+  const boot = new URL(`data:text/javascript,${encodeURIComponent(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(fragile)}); });`)}`);
+  const c = await OnnxClassifier.open(await loadModel({ dir }), { mode: 'worker', workers: 1, workerUrl: boot, backoff: { initialMs: 20, maxMs: 20 } });
+  try {
+    const windows = randomWindows(4, 8, 9);
+    assertScores(await c.score(windows), windows, 8);
+    await assert.rejects(c.score(windows), /worker thread ended/);
+    for (let i = 0; i < 500 && c.health().restarts === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(c.health(), { restarts: 1, dead: 0, engines: 1 });
+    assertScores(await c.score(windows), windows, 8);
+  } finally {
+    await c.close();
+  }
+});

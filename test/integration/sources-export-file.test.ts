@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportFileSource } from '../../src/sources/export-file.js';
+import { ExportFileSource, type ExportFs } from '../../src/sources/export-file.js';
+import { open as openFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { Counters } from '../../src/core/counters.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { FakeTime, waitFor } from '../helpers/fake-time.js';
@@ -154,4 +155,56 @@ void test('a writer rotating every few lines while the tail runs: every line exa
   await src.stop();
   assert.equal(lines.length, total);
   for (let i = 0; i < total; i++) assert.equal(lines[i], `{"n":${i}}`);
+});
+
+void test('a skipped backup that fails to read: no file handle leaks, the source keeps following the new file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'argos-tail-fail-'));
+  const path = join(dir, 'tetragon.log');
+  const lines: string[] = [];
+  const time = new FakeTime();
+  const open = new Set<FileHandle>();
+  let opened = 0;
+  const fs: ExportFs = {
+    readdir: (p) => readdir(p),
+    stat,
+    async open(p, flags) {
+      const h = await openFile(p, flags);
+      opened++;
+      open.add(h);
+      const close = h.close.bind(h);
+      h.close = async () => {
+        open.delete(h);
+        await close();
+      };
+      // The backup rotated away unseen cannot be read (a disk error, say).
+      if (p.endsWith('.log.2')) h.read = (() => Promise.reject(new Error('EIO: i/o error, read'))) as FileHandle['read'];
+      return h;
+    },
+  };
+  const src = new ExportFileSource({ path, sink: { line: (l) => lines.push(l) }, logger: silentLogger(), counters: new Counters(), timers: time, from: 'start', watch: false, fs });
+  t.after(async () => {
+    await src.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(path, 'l1\n');
+  await src.start();
+  assert.deepEqual(lines, ['l1']);
+  // Two rotations between two polls: l2 stays in the file we hold, l3 in a backup we never saw.
+  appendFileSync(path, 'l2\n');
+  renameSync(path, `${path}.1`);
+  writeFileSync(path, 'l3\n');
+  renameSync(path, `${path}.2`);
+  writeFileSync(path, 'l4\n');
+  for (let i = 0; i < 5 && !lines.includes('l4'); i++) {
+    time.advance(250);
+    await waitFor(() => time.waiting.length > 0 && !src['running'], 'the poll to finish');
+  }
+  assert.deepEqual(lines, ['l1', 'l2', 'l4'], 'the unreadable backup is skipped, the rest is read once');
+  appendFileSync(path, 'l5\n');
+  time.advance(250);
+  await waitFor(() => lines.length === 4, 'l5');
+  assert.equal(lines[3], 'l5');
+  await src.stop();
+  assert.ok(opened >= 3);
+  assert.equal(open.size, 0, 'every handle opened was closed');
 });

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openBetterSqlite3 } from '../../src/store/better-sqlite3.js';
+import type { DriverOpener } from '../../src/store/driver.js';
 import { STORE_CASES } from '../helpers/store-cases.js';
 
-const opener = async (path: string) => openBetterSqlite3(path);
+const opener: DriverOpener = async (path, options) => openBetterSqlite3(path, options);
 
 for (const c of STORE_CASES) {
   void test(`better-sqlite3: ${c.name}`, () => c.run(opener));

@@ -70,7 +70,8 @@ function sandbox(t: { after(fn: () => void): void }, arch: 'x64' | 'arm64'): San
 }
 
 function env(s: Sandbox): NodeJS.ProcessEnv {
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(s.work, 'home-unused'), TMPDIR: s.tmp, XDG_CACHE_HOME: s.cache, ARGOS_LOG_LEVEL: 'warn' };
+  // The database inside the sandbox: nothing may land in /var/lib/argos.
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(s.work, 'home-unused'), TMPDIR: s.tmp, XDG_CACHE_HOME: s.cache, ARGOS_LOG_LEVEL: 'warn', ARGOS_DB_PATH: join(s.work, 'db', 'argos.db') };
 }
 
 function runX64(s: Sandbox, args: string[]): SpawnSyncReturns<string> {
@@ -119,6 +120,8 @@ void test('x64 binary: telemetry off, Bun runtime, embedded model usable (doctor
   assert.match(by.get('runtime')!.detail, /^Bun [\d.]+ \(single binary\) on linux-x64; ORT telemetry off$/);
   assert.equal(by.get('model')!.status, 'ok', by.get('model')!.detail);
   assert.match(by.get('model')!.detail, /\(bundled default\)/);
+  assert.match(by.get('database')!.detail, /does not exist yet/);
+  assert.equal(existsSync(join(s.work, 'db')), false, 'doctor creates no database and no folder');
   assert.deepEqual(readdirSync(s.tmp), []);
 });
 

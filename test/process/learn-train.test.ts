@@ -33,7 +33,7 @@ test('learn from a recording, train on the baseline, replay with the new model',
 
     // The daemon picks up the card's window and delta, and a model trained on these very
     // processes finds (almost) nothing unusual in them.
-    const replay = await runCli(['replay', '--demo', '--json'], { env: { ARGOS_MODEL_DIR: out } });
+    const replay = await runCli(['replay', recording, '--json'], { env: { ARGOS_MODEL_DIR: out } });
     assert.equal(replay.code, 0, replay.stderr);
     const s = lastJson(replay.stdout) as { processes: number; windows: number; alerts: number };
     assert.equal(s.processes, 52);

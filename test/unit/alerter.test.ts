@@ -173,3 +173,39 @@ void test('uuidv7 ids sort by time and carry the version bits', () => {
   assert.equal(a.slice(0, 13), '018bcfe5-6800');
   assert.equal(a[14], '7');
 });
+
+void test('a new program is one alert of its own kind; its later starts fold in for an hour', async () => {
+  const t = await setup();
+  const p = { ...makeProcess(3, { binary: '/tmp/.x/implant', parent: { pid: 7, execId: 'exec-7', binary: '/bin/sh' } }) };
+  t.alerter.newProgram(p, '/tmp/.x/implant', 'a temporary folder (/tmp)');
+  t.alerter.newProgram({ ...p, execId: 'exec-9', pid: 1009 }, '/tmp/.x/implant', 'a temporary folder (/tmp)');
+  const [a] = t.store.listAlerts(0, 10);
+  assert.equal(a.kind, 'new_program');
+  assert.ok(a.kind === 'new_program');
+  assert.deepEqual(
+    { priority: a.priority, writable: a.writable, program: a.program, parent: a.process.parent, reason: a.reason },
+    { priority: 5, writable: true, program: '/tmp/.x/implant', parent: { pid: 7, exec_id: 'exec-7', binary: '/bin/sh' }, reason: 'first start of a program the model never saw, run from a temporary folder (/tmp)' },
+  );
+  assert.equal(t.counters.newPrograms, 1);
+  t.time.advance(WINDOW_MS * 2);
+  t.alerter.newProgram({ ...p, execId: 'exec-10' }, '/tmp/.x/implant', 'a temporary folder (/tmp)');
+  assert.equal(t.store.listAlerts(0, 10).length, 1, 'still folded after the anomaly throttle window');
+  t.time.advance(3_600_000);
+  assert.equal(t.store.listAlerts(0, 10)[0].count, 3, 'the final count is stored when the hour is over');
+  t.alerter.newProgram({ ...p, execId: 'exec-11' }, '/tmp/.x/implant', 'a temporary folder (/tmp)');
+  assert.equal(t.store.listAlerts(0, 10).length, 2, 'an hour later it is reported again');
+  await t.alerter.stop();
+  await t.store.stop();
+});
+
+void test('an anomaly alert carries why, and a system program new to the model has high (not urgent) priority', async () => {
+  const t = await setup();
+  const why = [{ calls: 'socket connect dup2 dup2 execve', surprisal: 9.1 }];
+  t.alerter.verdict({ window: { process: makeProcess(1), tokens: new Int32Array(8), seq: 0, final: false, at: 0 }, score: 0.9, why });
+  assert.deepEqual(anomaly(t.store.listAlerts(0, 10)[0]).why, why);
+  t.alerter.newProgram(makeProcess(2, { binary: '/usr/sbin/useradd' }), '/usr/sbin/useradd', undefined);
+  const n = t.store.listAlerts(0, 10).find((a) => a.kind === 'new_program');
+  assert.equal(n?.priority, 4);
+  await t.alerter.stop();
+  await t.store.stop();
+});

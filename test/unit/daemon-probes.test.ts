@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { progressProbe } from '../../src/health/daemon-probes.js';
+import { modelProbe, progressProbe } from '../../src/health/daemon-probes.js';
 
 test('the source probe fails once its counter has not moved for the limit, and a finished source is fine', async () => {
   let now = 0;
@@ -20,4 +20,12 @@ test('the source probe fails once its counter has not moved for the limit, and a
   done = true;
   assert.deepEqual(await p.check(), { ok: true, detail: 'finished after 5 events' });
   assert.equal(p.stalled(), false);
+});
+
+test('the model probe fails while every classifier worker thread is dead, and says how often they were restarted', async () => {
+  let health = { restarts: 2, dead: 0, engines: 1 };
+  const p = modelProbe({ name: 'model', failedBatches: () => 0, batches: () => 10, workers: () => health });
+  assert.deepEqual(await p.check(), { ok: true, detail: '10 batches scored, 2 worker restarts' });
+  health = { restarts: 2, dead: 1, engines: 1 };
+  assert.deepEqual(await p.check(), { ok: false, detail: 'every classifier worker thread is dead (2 restarts so far); see the log' });
 });

@@ -271,3 +271,69 @@ void test('without maxInFlight, calls in flight follow the classifier concurrenc
     for (const call of classifier.calls) call.resolve();
   }
 });
+
+void test('each window is scored by its process\'s profile; only windows at the threshold are asked why', async () => {
+  const seen: { profiles: number[]; explained: number[][] } = { profiles: [], explained: [] };
+  const classifier: Classifier = {
+    score: async (windows, profiles) => {
+      seen.profiles.push(...(profiles ?? []));
+      return Float32Array.from(windows, (w) => w[0]);
+    },
+    surprisals: async (windows, profiles) => {
+      seen.explained.push([...(profiles ?? [])]);
+      return windows.map((w) => Float32Array.from(w, (_, i) => (i === 1 ? 9 : 0.5)));
+    },
+    close: async () => undefined,
+  };
+  const verdicts: Verdict[] = [];
+  const time = new FakeTime();
+  const profileOf = (p: { binary: string }): number => (p.binary === '/bin/hot' ? 2 : 1);
+  const d = new Detector({ classifier, sink: { verdict: (v) => void verdicts.push(v) }, counters: new Counters(), log: pino({ level: 'silent' }), batchSize: 8, queueMax: 10, clock: time, timers: time, profileOf, explain: { threshold: 5, names: ['', 'unknown', 'read', 'socket', 'connect'] } });
+  await d.start();
+  const w = (first: number, binary: string): SyscallWindow => ({ process: { execId: binary, pid: 1, binary, arguments: '' }, tokens: Int32Array.from([first, 3, 4]), seq: 0, final: false, at: 0 });
+  d.window(w(7, '/bin/hot'));
+  d.window(w(2, '/bin/cold'));
+  time.runImmediates();
+  for (let i = 0; i < 50 && verdicts.length < 2; i++) await new Promise<void>((r) => setImmediate(r));
+  assert.deepEqual(seen.profiles, [2, 1]);
+  assert.deepEqual(seen.explained, [[2]], 'only the window at the threshold, with its profile');
+  assert.deepEqual(verdicts.map((v) => [v.score, v.why]), [
+    [7, [{ calls: 'unknown socket', surprisal: 9 }]],
+    [2, undefined],
+  ]);
+  await d.stop();
+});
+
+void test('swap: windows cut before finish on the model they were cut for; the old classifier closes after its last one', async () => {
+  const { classifier: old, timers, verdicts, detector } = setup({ batchSize: 2, maxInFlight: 1 });
+  await detector.start();
+  detector.window(win(5, 'p1', 0));
+  detector.window(win(6, 'p1', 1));
+  timers.runImmediates();
+  await until(timers, () => old.calls.length === 1, 'first batch in flight on the old model');
+  detector.window(win(7, 'p1', 2)); // queued behind the batch in flight, still for the old model
+  const next = new GatedClassifier();
+  next.autoResolve = true;
+  let retired = false;
+  void detector.swap({ classifier: next, name: 'device-v1', threshold: 9 }).then(() => (retired = true));
+  detector.window(win(8, 'p2', 0)); // cut after the swap: the new model
+  assert.equal(old.closed, false, 'windows of the old model are still waiting');
+  old.autoResolve = true;
+  old.calls[0]?.resolve();
+  await until(timers, () => verdicts.length === 4, 'every window scored');
+  await until(timers, () => retired, 'the old model retired');
+  assert.equal(old.closed, true);
+  assert.equal(next.closed, false);
+  assert.deepEqual(
+    verdicts.map((v) => [v.score, v.model ?? null]),
+    [
+      [5, null],
+      [6, null],
+      [7, null],
+      [8, 'device-v1'],
+    ],
+  );
+  assert.equal(verdicts[3]?.threshold, 9, 'verdicts carry the threshold of the model that scored them');
+  assert.equal(detector.current.classifier, next);
+  await detector.stop();
+});

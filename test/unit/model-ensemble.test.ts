@@ -8,7 +8,7 @@ function member(score: (w: Int32Array) => number): TrainedModel {
   const fail = (): never => {
     throw new Error('not used');
   };
-  return { family: 'fixed', vocabulary: 10, scorer: () => ({ score }), toOnnx: fail, emit: fail, describe: () => ({}) };
+  return { family: 'fixed', vocabulary: 10, profiles: 1, scorer: () => ({ score }), toOnnx: fail, emit: fail, describe: () => ({}) };
 }
 
 void test('the robust rule: each member shifted by its median, leaky below it, then averaged', () => {

@@ -127,14 +127,47 @@ void test('a reporter that becomes ready cuts the backoff short', async () => {
 
 void test('several in flight: all acknowledged ones are marked even when one fails', async () => {
   const t = await setup(new ScriptedReporter(4));
-  t.reporter.script = [{ kind: 'delivered' }, { kind: 'retry', reason: 'x' }, { kind: 'delivered' }, { kind: 'delivered' }];
-  t.add(4);
+  // Slow start: 1, then 2, then 4 at once; the fifth message fails in the third chunk.
+  const ok = { kind: 'delivered' } as const;
+  t.reporter.script = [ok, ok, ok, ok, { kind: 'retry', reason: 'x' }, ok, ok];
+  t.add(7);
   await t.loop.start();
   await waitFor(() => t.time.waiting.length === 1, 'backoff');
   assert.equal(t.store.outboxDepth('r'), 1);
   t.time.advance(t.time.waiting[0]);
   await waitFor(() => t.store.outboxDepth('r') === 0, 'rest delivered');
-  assert.deepEqual(t.reporter.attempts, ['alert-000000', 'alert-000001', 'alert-000002', 'alert-000003', 'alert-000001']);
+  assert.deepEqual(t.reporter.attempts, ['alert-000000', 'alert-000001', 'alert-000002', 'alert-000003', 'alert-000004', 'alert-000005', 'alert-000006', 'alert-000004']);
+  await t.close();
+});
+
+void test('slow start: after a failure one message goes alone, then 2, 4 ... up to maxInFlight', async () => {
+  class Counting extends ScriptedReporter {
+    inFlight = 0;
+    widths: number[] = [];
+    override async send(m: OutboxMessage): Promise<SendResult> {
+      this.inFlight++;
+      this.widths.push(this.inFlight);
+      await new Promise((r) => setImmediate(r));
+      this.inFlight--;
+      return super.send(m);
+    }
+  }
+  const reporter = new Counting(8);
+  const t = await setup(reporter);
+  reporter.script = [{ kind: 'retry', reason: 'link dropped' }];
+  t.add(20);
+  await t.loop.start();
+  await waitFor(() => t.time.waiting.length === 1, 'backoff after the failure');
+  t.time.advance(t.time.waiting[0]);
+  await waitFor(() => t.store.outboxDepth('r') === 0, 'all delivered');
+  // Highest concurrency seen per chunk: 1 (failed), then 1, 2, 4, 8 and the last 5.
+  const peaks: number[] = [];
+  let i = 0;
+  for (const w of [1, 1, 2, 4, 8, 5]) {
+    peaks.push(Math.max(...reporter.widths.slice(i, i + w)));
+    i += w;
+  }
+  assert.deepEqual(peaks, [1, 1, 2, 4, 8, 5]);
   await t.close();
 });
 
@@ -158,7 +191,7 @@ void test('retention runs at start and then on its interval', async () => {
   const time = new FakeTime();
   const store = new SqliteStore({ path: ':memory:', clock: time });
   await store.start();
-  const task = new RetentionTask({ store, maxAgeMs: 100_000, maxBytes: Number.MAX_SAFE_INTEGER, log: silentLogger(), intervalMs: 60_000, timers: time });
+  const task = new RetentionTask({ store, maxAgeMs: 100_000, maxBytes: Number.MAX_SAFE_INTEGER, log: silentLogger(), intervalMs: 60_000, timers: time, clock: time });
   store.saveAlert(makeAlert(1, time.now() - 200_000), []);
   await task.start();
   assert.equal(store.listAlerts(0, 10).length, 0, 'removed at start');

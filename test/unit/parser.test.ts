@@ -1,39 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Parser, nativeAbiOf, processInfoFromLine, interpret } from '../../src/parser/index.js';
-import { Tokenizer, UNKNOWN_TOKEN, syscallName } from '../../src/syscalls/index.js';
-import { Counters } from '../../src/core/counters.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { nativeAbiOf, processInfoFromLine, interpret } from '../../src/parser/index.js';
+import { UNKNOWN_TOKEN } from '../../src/syscalls/index.js';
 import { syntheticLines } from '../../src/recording/synthetic.js';
-import type { Abi, ProcessInfo } from '../../src/core/types.js';
+import { fullTokenizer, parserWithLog, type Ev } from '../helpers/parser-log.js';
+import type { Abi } from '../../src/core/types.js';
 
-// Every name in any table gets a token, so tokens identify (abi, id) exactly.
-const names = new Set<string>();
-for (const abi of ['x64', 'i386', 'arm64', 'arm32'] as const) for (let id = 0; id < 1000; id++) {
-  const n = syscallName(abi, id);
-  if (n) names.add(n);
-}
-const tokenizer = Tokenizer.fromMapping(new Map([...names].sort().map((n, i) => [n, i + 2])));
+const tokenizer = fullTokenizer;
 const tok = (abi: Abi, id: number) => tokenizer.token(abi, id);
-
-type Ev = ['syscall', string, number] | ['exec', ProcessInfo] | ['exit', string];
-
-function parserWithLog(nativeAbi: Abi) {
-  const events: Ev[] = [];
-  const counters = new Counters();
-  const parser = new Parser({
-    handler: {
-      syscall: (key, token) => events.push(['syscall', key, token]),
-      exec: (p) => events.push(['exec', p]),
-      exit: (key) => events.push(['exit', key]),
-    },
-    tokenizer,
-    counters,
-    log: silentLogger(),
-    nativeAbi,
-  });
-  return { parser, events, counters };
-}
 
 /**
  * A parser fed through `line()` (a string), with a twin fed the same line through `bytes()`
@@ -127,7 +101,7 @@ void test('exec and exit events', () => {
   parser.line('{"process_exit":{"process":{"pid":9}},"time":"x"}');
   assert.equal(counters.malformed, 0);
   assert.deepEqual(events, [
-    ['exec', { execId: KEY, pid: 4242, uid: 1000, binary: '/usr/bin/curl', arguments: 'http://x [a] {"process_x": 1} \\', parentExecId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', startTime: '2025-01-01T10:00:00.123456789Z', pod: { namespace: 'kube', name: 'web-1', container: 'nginx', image: 'nginx:1.27' } }],
+    ['exec', { execId: KEY, pid: 4242, uid: 1000, binary: '/usr/bin/curl', arguments: 'http://x [a] {"process_x": 1} \\', parentExecId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', parent: { pid: 4200, execId: 'ZWRnZTE6MTIzNDUwMDAwOjQyMDA=', binary: '/bin/bash' }, startTime: '2025-01-01T10:00:00.123456789Z', pod: { namespace: 'kube', name: 'web-1', container: 'nginx', image: 'nginx:1.27' } }],
     ['exit', KEY],
     ['exit', 'pid:9'],
   ]);
@@ -181,6 +155,7 @@ void test('bad lines are counted as malformed and never throw', () => {
     const { parser, events, counters } = setup();
     parser.line(line);
     assert.equal(counters.malformed, 1, `malformed: ${JSON.stringify(line.slice(0, 40) + " … " + line.slice(-190, -120))}`);
+    assert.equal(counters.events, 0, 'a line that is not an event is not counted as one');
     assert.deepEqual(events, []);
   }
 });

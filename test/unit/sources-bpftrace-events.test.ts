@@ -23,6 +23,7 @@ function setup(procs: Record<number, ProcInfo> = {}) {
     clock: time,
     bootWallNs: BigInt(Date.parse('2025-03-01T00:00:00Z')) * 1_000_000n,
     proc: (pid) => procs[pid],
+    realpath: (p) => (p === '/bin/sh' ? '/usr/bin/dash' : p),
     maxProcesses: 3,
     other: (l) => other.push(l),
   });
@@ -119,4 +120,35 @@ void test('an exec uses the kernel-read arguments, or /proc when those were cut 
     ['/bin/short', '-v'],
     ['/usr/bin/long', 'all of the very long arguments'],
   ]);
+});
+
+void test('a child forked without exec runs its parent\'s program, even when /proc no longer has it', () => {
+  // /proc knows neither process: the child is gone before it could be read.
+  const { t, out } = setup();
+  t.line('E 700 5000 1 1 0 /usr/sbin/sshd');
+  t.line('F 700 5000 701');
+  t.line('S 701 6000 57');
+  t.line('X 701 6000 0');
+  const exec = out[1].process_exec;
+  assert.ok(exec, 'the child is announced by a process_exec');
+  assert.equal(exec.process.binary, '/usr/sbin/sshd');
+  assert.equal(exec.process.flags, 'clone');
+  assert.equal(exec.process.parent_exec_id, tetragonExecId('edge1', '5000', 700));
+  assert.deepEqual(exec.parent, { exec_id: tetragonExecId('edge1', '5000', 700), pid: 700, binary: '/usr/sbin/sshd' });
+  assert.equal(out[2].process_tracepoint?.process.binary, '/usr/sbin/sshd');
+  assert.equal(out[3].process_exit?.process.exec_id, tetragonExecId('edge1', '6000', 701));
+});
+
+void test('without a fork line, a process first seen through a syscall is read from /proc', () => {
+  const { t, out } = setup({ 702: { binary: '/usr/bin/python3', arguments: 'app.py' } });
+  t.line('S 702 7000 0');
+  assert.equal(out[0].process_exec?.process.binary, '/usr/bin/python3');
+  assert.equal(out[0].process_exec?.process.flags, 'procFS');
+  assert.equal(out[0].process_exec?.parent, undefined);
+});
+
+void test('an exec\'d path is reported with its symbolic links resolved, as Tetragon does', () => {
+  const { t, out } = setup();
+  t.line('E 710 8000 1 1 0 /bin/sh');
+  assert.equal(out[0].process_exec?.process.binary, '/usr/bin/dash');
 });

@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { textLine } from '../../src/parser/index.js';
 import { NO_LINE } from '../../src/core/types.js';
 import type { ProcessInfo, SyscallWindow } from '../../src/core/types.js';
+import { FakeTime } from '../helpers/fake-time.js';
 
 function setup(over: Partial<TrackerOptions> = {}) {
   const windows: SyscallWindow[] = [];
@@ -176,4 +177,47 @@ void test('bad options are refused with a clear error', () => {
   assert.throws(() => setup({ window: 0 }), /window must be a whole number >= 1/);
   assert.throws(() => setup({ delta: 1.5 }), /delta/);
   assert.throws(() => setup({ window: 70000 }), /at most 65536/);
+});
+
+void test('a quiet process has its pending calls scored after the idle period, once, and stays tracked', async () => {
+  const time = new FakeTime();
+  const { tracker, windows, counters } = setup({ window: 8, delta: 4, idleFlushMs: 400, timers: time });
+  await tracker.start();
+  for (let t = 1; t <= 10; t++) tracker.syscall('busy', t, NO_LINE); // a window at 8
+  for (const t of [1, 2, 3]) tracker.syscall('short', t, NO_LINE);
+  assert.deepEqual(windows.map(arr), [[1, 2, 3, 4, 5, 6, 7, 8]]);
+  time.advance(300);
+  assert.equal(windows.length, 1, 'not quiet for a whole idle period yet');
+  time.advance(300);
+  assert.deepEqual(windows.slice(1).map(arr), [[3, 4, 5, 6, 7, 8, 9, 10], [1, 2, 3]], 'the last calls of each, oldest process first');
+  assert.equal(counters.idleFlushes, 2);
+  assert.equal(tracker.size, 2);
+  time.advance(2000);
+  assert.equal(windows.length, 3, 'nothing new to score: no more windows');
+  tracker.syscall('short', 4, NO_LINE);
+  tracker.exit('short');
+  assert.deepEqual(arr(windows[3]), [1, 2, 3, 4], 'at exit only what came since is due: one more window');
+  await tracker.stop();
+});
+
+void test('a process too short to judge is not flushed when idle', async () => {
+  const time = new FakeTime();
+  const { tracker, windows } = setup({ minWindow: 3, idleFlushMs: 100, timers: time });
+  await tracker.start();
+  tracker.syscall('tiny', 1, NO_LINE);
+  time.advance(1000);
+  assert.equal(windows.length, 0);
+  await tracker.stop();
+});
+
+void test('a child forked without exec runs its parent\'s program; every exec is told', () => {
+  const execs: ProcessInfo[] = [];
+  const { tracker, windows } = setup({ onExec: (p) => execs.push(p) });
+  tracker.exec({ ...info('parent'), arguments: '-d', pod: { namespace: 'ns', name: 'p', image: 'img:1' } });
+  tracker.exec({ execId: 'child', pid: 2, binary: '', arguments: '', parentExecId: 'parent' });
+  for (const t of [1, 2, 3, 4]) tracker.syscall('child', t, NO_LINE);
+  assert.equal(windows[0].process.binary, '/bin/parent');
+  assert.equal(windows[0].process.arguments, '-d');
+  assert.equal(windows[0].process.pod?.image, 'img:1');
+  assert.deepEqual(execs.map((p) => p.binary), ['/bin/parent', '/bin/parent']);
 });

@@ -12,5 +12,9 @@ export const COMMANDS: readonly Loader[] = [
   () => import('./train.js'),
   () => import('./evaluate.js'),
   () => import('./alerts.js'),
+  () => import('./status.js'),
+  () => import('./allow.js'),
+  () => import('./model.js'),
+  () => import('./hub.js'),
   () => import('./doctor.js'),
 ];

@@ -10,9 +10,13 @@ import { readBaseline } from '../../learn/baseline.js';
 import { configFor } from '../config-options.js';
 import { UsageError } from '../errors.js';
 import { FAMILIES } from '../../model/families/index.js';
+import { programBy } from './evaluate.js';
 import { openInlineClassifier } from '../../detector/onnx-classifier.js';
 
 interface TrainFlags {
+  programBy?: string;
+  programs: boolean;
+  minProgramCalls?: string;
   data?: string;
   baseline?: boolean;
   db?: string;
@@ -45,11 +49,14 @@ export const command: CommandModule = {
       .option('--db <path>', 'database holding the baseline (default: ARGOS_DB_PATH)')
       .requiredOption('--out <dir>', 'model folder to write (model.onnx, syscalls.csv, model.json)')
       .option('--abi <abi>', 'ABI of numeric syscalls: i386 (ADFA-LD), x86_64, arm64, arm32')
+      .option('--program-by <how>', 'folder: a trace file\'s first-level folder names its program (recordings and the baseline name programs themselves)')
+      .option('--no-programs', 'one profile for all programs, even when the data names them')
+      .option('--min-program-calls <n>', `calls a program needs for a profile of its own (default ${TRAIN_DEFAULTS.minProgramCalls})`)
       .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
       .option('--order <n>', 'n-gram order (ngram: 6, stide: 6)')
       .option('--hidden <n>', 'gru: state width (default 64)')
       .option('--epochs <n>', 'gru: passes over the training data (default 12)')
-      .option('--members <list>', 'ensemble: its members as family:size, comma-separated (size = order or state width), e.g. gru:64,gru:96,ngram:6')
+      .option('--members <list>', 'ensemble: its members as family:size, comma-separated (size = order or state width), e.g. gru:64,ngram:5')
       .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
       .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
       .option('--min-window <n>', `shortest partial window the daemon scores at process exit (default: ${TRAIN_DEFAULTS.minWindow}, at most the window)`)
@@ -70,6 +77,9 @@ export const command: CommandModule = {
             ...(flags.data === undefined ? {} : { dataLabel: flags.data }),
             out: resolve(ctx.cwd, flags.out),
             ...(flags.abi === undefined ? {} : { abi: parseAbi(flags.abi) }),
+            ...(flags.programBy === undefined ? {} : { programBy: programBy(flags.programBy) }),
+            programs: flags.programs,
+            ...(flags.minProgramCalls === undefined ? {} : { minProgramCalls: numberFlag('--min-program-calls', flags.minProgramCalls) }),
             family: flags.family,
             ...(flags.order === undefined ? {} : { order: numberFlag('--order', flags.order) }),
             ...(flags.hidden === undefined ? {} : { hidden: numberFlag('--hidden', flags.hidden) }),

@@ -53,8 +53,19 @@ export function median(values: ArrayLike<number>): number {
 
 export class EnsembleScorer implements WindowScorer {
   private readonly scorers: WindowScorer[];
+  /** The mean of the members' per-call surprisals, when every member has them (as the graph gives). */
+  readonly surprisals?: (tokens: Int32Array, profile?: number) => Float64Array;
+
   constructor(readonly model: EnsembleModel) {
     this.scorers = model.members.map((m) => m.model.scorer());
+    const per = this.scorers.flatMap((s) => (s.surprisals === undefined ? [] : [s.surprisals.bind(s)]));
+    if (per.length === this.scorers.length) {
+      this.surprisals = (tokens: Int32Array): Float64Array => {
+        const sum = new Float64Array(tokens.length);
+        for (const f of per) f(tokens).forEach((v, i) => (sum[i] += v));
+        return sum.map((v) => v / per.length);
+      };
+    }
   }
 
   score(tokens: Int32Array): number {
@@ -67,8 +78,14 @@ export class EnsembleScorer implements WindowScorer {
   }
 }
 
+/** A member's graph part (trainEnsemble only takes members that have one). */
+function emitOf(model: TrainedModel): NonNullable<TrainedModel['emit']> {
+  if (model.emit === undefined) throw new RangeError(`a ${model.family} model cannot be an ensemble member (it has no graph part of its own)`);
+  return model.emit.bind(model);
+}
+
 export function emitEnsemble(g: GraphBuilder, model: EnsembleModel, input: GraphInput): GraphScore {
-  const outs = model.members.map((m) => m.model.emit(g, input));
+  const outs = model.members.map((m) => emitOf(m.model)(g, input));
   const shifted = outs.map((o, i) => {
     const s = g.op('Sub', [o.score, g.scalar(model.members[i].median, 'median')]);
     return model.slope === 1 ? s : g.op('LeakyRelu', [s], { alpha: { float: model.slope } });
@@ -77,11 +94,7 @@ export function emitEnsemble(g: GraphBuilder, model: EnsembleModel, input: Graph
   const score = g.op('Div', [shifted.length === 1 ? shifted[0] : g.op('Sum', shifted), count]);
   const perCall = outs.flatMap((o) => (o.surprisal === undefined ? [] : [o.surprisal]));
   if (perCall.length < outs.length) return { score };
-  const surprisal = (): string => {
-    const parts = perCall.map((s) => s());
-    return g.op('Div', [parts.length === 1 ? parts[0] : g.op('Sum', parts), count]);
-  };
-  return { score, surprisal };
+  return { score, surprisal: g.op('Div', [perCall.length === 1 ? perCall[0] : g.op('Sum', perCall), count]) };
 }
 
 /** Trains each member (member i with seed + i) and its median over the training windows. */
@@ -92,6 +105,7 @@ export function trainEnsemble(traces: readonly Int32Array[], vocabulary: number,
     const family = families.find((f) => f.name === spec.family);
     if (family === undefined) throw new RangeError(`unknown family ${spec.family}`); // parseMembers checked the name
     const model = family.train(traces, vocabulary, { ...opts, order: spec.size, hidden: spec.size, seed: (opts.seed ?? 1) + i });
+    emitOf(model);
     const scorer = model.scorer();
     return { model, median: median(pieces.map((p) => scorer.score(p))) };
   });
@@ -103,8 +117,9 @@ export function ensembleTrained(model: EnsembleModel, vocabulary: number, specs:
   return {
     family: 'ensemble',
     vocabulary,
+    profiles: 1,
     scorer: () => new EnsembleScorer(model),
-    toOnnx: (window, metadata) => singleModelOnnx('argos-ensemble', { emit }, vocabulary, window, { mlOpset: 2, surprisal: true, metadata: { family: 'ensemble', members: specs, ...metadata } }),
+    toOnnx: (window, onnx) => singleModelOnnx('argos-ensemble', emit, vocabulary, window, { mlOpset: 2, metadata: { family: 'ensemble', members: specs, ...onnx?.metadata } }),
     emit,
     describe: () => {
       const out: Record<string, number> = { members: model.members.length, slope: model.slope };
@@ -121,6 +136,7 @@ export function ensembleTrained(model: EnsembleModel, vocabulary: number, specs:
 export function ensembleFamily(families: () => readonly Family[]): Family {
   return {
     name: 'ensemble',
+    profiles: false,
     description: `members of the other families combined in one graph by the robust rule (median shift, leaky ReLU, mean); --members, default ${ENSEMBLE_DEFAULT_MEMBERS}`,
     train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel {
       const model = trainEnsemble(traces, vocabulary, opts, families());

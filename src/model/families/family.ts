@@ -3,18 +3,43 @@
 import { GraphBuilder } from '../onnx/builder.js';
 
 export interface WindowScorer {
-  /** Score of one window of tokens (no padding needed; zeros end the window). */
-  score(tokens: Int32Array): number;
+  /**
+   * Score of one window of tokens (no padding needed; zeros end the window), by `profile`'s
+   * model (0 = the shared fallback; families without profiles ignore it).
+   */
+  score(tokens: Int32Array, profile?: number): number;
+  /** Per-call surprisal of the window's calls (nats), when the family has it. */
+  surprisals?(tokens: Int32Array, profile?: number): Float64Array;
+}
+
+/** How the graph reports: raw scores, or scores divided by their profile's threshold. */
+export interface OnnxOptions {
+  metadata?: Record<string, string>;
+  /**
+   * One threshold per profile (index = profile id): the graph takes a `profile` input and its
+   * `score` is the raw score divided by that profile's threshold (alert at 1). Only for
+   * models trained with profiles.
+   */
+  thresholds?: Float64Array;
 }
 
 export interface TrainedModel {
   readonly family: string;
   readonly vocabulary: number;
+  /** Profiles including the shared fallback 0 (1 when trained without programs). */
+  readonly profiles: number;
   scorer(): WindowScorer;
-  /** ONNX bytes: input `syscalls` int64 [batch, window], output `score` float32 [batch]. */
-  toOnnx(window: number, metadata?: Record<string, string>): Uint8Array;
-  /** Adds the model's scoring to a graph that already has the input (for ensembles); returns the score tensor [batch]. */
-  emit(g: GraphBuilder, input: GraphInput): GraphScore;
+  /**
+   * ONNX bytes: input `syscalls` int64 [batch, window] (and `profile` int64 [batch] with
+   * thresholds), outputs `score` float32 [batch] and, when the family has it, `surprisal`
+   * float32 [batch, window] (0 on padding).
+   */
+  toOnnx(window: number, opts?: OnnxOptions): Uint8Array;
+  /**
+   * Adds the model's scoring (without profiles) to a graph that already has the input, for
+   * ensembles; absent in families that cannot be an ensemble member.
+   */
+  emit?(g: GraphBuilder, input: GraphInput): GraphScore;
   /** Figures for the model card (sizes, orders). */
   describe(): Record<string, number>;
 }
@@ -25,28 +50,33 @@ export interface GraphInput {
   x: string;
   /** float32 [batch, window]: 1 for a call, 0 for padding. */
   valid: string;
-  vocabulary: number;
-  window: number;
   /** int64 scalar 0. */
   zero: string;
+  vocabulary: number;
+  window: number;
 }
 
-/** What a family's graph gives: the window score, and each call's surprisal where the family has one. */
+/** What a model's part of a graph gives: the window score and, for language models, each call's surprisal. */
 export interface GraphScore {
   /** float32 [batch] */
   score: string;
-  /** Adds the per-call surprisal, float32 [batch, window] with 0 at padding, when asked for (no nodes otherwise). */
-  surprisal?: () => string;
+  /** float32 [batch, window], 0 at padding. */
+  surprisal?: string;
 }
 
 export interface FamilyOptions {
   /** n-gram order (ngram: highest order of the language model; stide: sequence length). */
   order?: number;
+  /**
+   * Profiles per program: the profile of each training trace (0 = only the shared model
+   * learns from it) and how many profiles there are (including 0).
+   */
+  profiles?: { of: Int32Array; count: number };
   /** Neural families: state width. */
   hidden?: number;
   /** Neural families: passes over the training data. */
   epochs?: number;
-  /** Ensemble: its members, e.g. `gru:64,ngram:6` (family:size). */
+  /** Ensemble: its members, e.g. `gru:64,ngram:5` (family:size). */
   members?: string;
   /** The daemon's window (neural families train on pieces of this length). */
   window?: number;
@@ -59,27 +89,10 @@ export interface FamilyOptions {
 export interface Family {
   readonly name: string;
   readonly description: string;
+  /** True when the family learns one profile per program on top of a shared model. */
+  readonly profiles: boolean;
   /** Traces of tokens (1 = unknown, >= 2 = mapping ids), all < vocabulary. */
   train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel;
-}
-
-/** The graph input `syscalls` int64 [batch, window], clamped to the vocabulary, and its padding mask. */
-export function graphInput(g: GraphBuilder, vocabulary: number, window: number): GraphInput {
-  const x0 = g.input('syscalls', 'int64', ['batch', window]);
-  const inVocab = g.op('Less', [x0, g.constant('vocab', 'int64', [], [vocabulary])]);
-  const x = g.op('Where', [inVocab, x0, g.constant('unknown', 'int64', [], [1])]);
-  const zero = g.constant('zero_i', 'int64', [], [0]);
-  const valid = g.op('Cast', [g.op('Not', [g.op('Equal', [x, zero])])], { to: 1 });
-  return { x, valid, vocabulary, window, zero };
-}
-
-/** A one-model graph: the input, the model's scoring, the `score` output (and `surprisal` if asked for and the model has it). */
-export function singleModelOnnx(name: string, model: Pick<TrainedModel, 'emit'>, vocabulary: number, window: number, opts: { mlOpset?: number; surprisal?: boolean; metadata: Record<string, string> }): Uint8Array {
-  const g = new GraphBuilder(name);
-  const out = model.emit(g, graphInput(g, vocabulary, window));
-  g.output(out.score, 'float32', ['batch'], 'score');
-  if (opts.surprisal === true && out.surprisal !== undefined) g.output(out.surprisal(), 'float32', ['batch', window], 'surprisal');
-  return g.toBytes({ opset: 17, ...(opts.mlOpset === undefined ? {} : { mlOpset: opts.mlOpset }), metadata: opts.metadata });
 }
 
 /** A window's score as the mean of its calls' surprisals (padding ignored; 0 for an empty window). */
@@ -98,24 +111,44 @@ export function unpadded(tokens: Int32Array): Int32Array {
   return end < 0 ? tokens : tokens.subarray(0, end);
 }
 
+/** The graph input `syscalls` int64 [batch, window], clamped to the vocabulary (out-of-range -> unknown 1), and its padding mask. */
+export function graphInput(g: GraphBuilder, vocabulary: number, window: number): GraphInput {
+  const x0 = g.input('syscalls', 'int64', ['batch', window]);
+  const inVocab = g.op('Less', [x0, g.constant('vocab', 'int64', [], [vocabulary])]);
+  const x = g.op('Where', [inVocab, x0, g.constant('unknown', 'int64', [], [1])]);
+  const zero = g.constant('zero_i', 'int64', [], [0]);
+  const valid = g.op('Cast', [g.op('Not', [g.op('Equal', [x, zero])])], { to: 1 });
+  return { x, valid, zero, vocabulary, window };
+}
+
+/** A one-model graph without profiles: the input, the model's scoring, `score` (and `surprisal` when the model has it). */
+export function singleModelOnnx(name: string, emit: (g: GraphBuilder, input: GraphInput) => GraphScore, vocabulary: number, window: number, opts: { mlOpset?: number; metadata: Record<string, string> }): Uint8Array {
+  const g = new GraphBuilder(name);
+  const out = emit(g, graphInput(g, vocabulary, window));
+  g.output(out.score, 'float32', ['batch'], 'score');
+  if (out.surprisal !== undefined) g.output(out.surprisal, 'float32', ['batch', window], 'surprisal');
+  return g.toBytes({ opset: 17, ...(opts.mlOpset === undefined ? {} : { mlOpset: opts.mlOpset }), metadata: opts.metadata });
+}
+
 /**
- * Context keys for the n-gram families: for j = 1..maxShift the input shifted right by j
- * (zeros shifted in before the window's start) and ctx_j = sum_{m=1..j} t_{i-m} V^{m-1}.
+ * Graph pieces shared by the n-gram families: for j = 1..maxShift the input shifted right by
+ * j and the context keys ctx_j = sum_{m=1..j} t_{i-m} V^{m-1} (zeros shifted in before the
+ * window's start). Without `input`, the graph's input is declared first (graphInput).
  */
-export function keyedInput(g: GraphBuilder, input: GraphInput, maxShift: number): { shifted: string[]; contexts: string[]; zero: string } {
-  const V = input.vocabulary;
-  const zero = input.zero;
+export function keyedInput(g: GraphBuilder, vocabulary: number, window: number, maxShift: number, input: GraphInput = graphInput(g, vocabulary, window)): GraphInput & { shifted: string[]; contexts: string[] } {
+  const V = vocabulary;
+  const { x, zero } = input;
   const shifted: string[] = [];
   const contexts: string[] = [];
   let ctx = '';
   for (let j = 1; j <= maxShift; j++) {
-    const s = shiftRight(g, input.x, j, zero);
+    const s = shiftRight(g, x, j, zero);
     shifted.push(s);
     const digit = j === 1 ? s : g.op('Mul', [s, g.constant('pow', 'int64', [], [Math.pow(V, j - 1)])]);
     ctx = j === 1 ? digit : g.op('Add', [ctx, digit]);
     contexts.push(ctx);
   }
-  return { shifted, contexts, zero };
+  return { ...input, shifted, contexts };
 }
 
 /** `x` [batch, window] shifted right by `j` along the window, `fill` shifted in. */
@@ -131,16 +164,21 @@ export function gramKey(g: GraphBuilder, ctx: string, x: string, vocabulary: num
 
 /** Masked mean over the window axis: sum(v * mask) / max(sum(mask), 1). */
 export function maskedMean(g: GraphBuilder, v: string, mask: string): string {
+  return meanOfMasked(g, g.op('Mul', [v, mask]), mask);
+}
+
+/** The mean over the window axis of values already masked (zero on padding): sum(masked) / max(sum(mask), 1). */
+export function meanOfMasked(g: GraphBuilder, masked: string, mask: string): string {
   const axes = g.ints([1], 'axes');
-  const sum = g.op('ReduceSum', [g.op('Mul', [v, mask]), axes], { keepdims: 0 });
+  const sum = g.op('ReduceSum', [masked, axes], { keepdims: 0 });
   const count = g.op('Max', [g.op('ReduceSum', [mask, axes], { keepdims: 0 }), g.scalar(1, 'one')]);
   return g.op('Div', [sum, count]);
 }
 
-/** Largest n whose keys stay exact in a double (and an int64): V^n < 2^53. */
-export function maxOrder(vocabulary: number): number {
+/** Largest n whose keys stay exact in a double (and an int64): V^n · profiles < 2^53. */
+export function maxOrder(vocabulary: number, profiles = 1): number {
   let k = 1;
-  while (Math.pow(vocabulary, k + 1) < 2 ** 53) k++;
+  while (Math.pow(vocabulary, k + 1) * profiles < 2 ** 53) k++;
   return k;
 }
 
@@ -152,9 +190,10 @@ export function keyAt(tokens: ArrayLike<number>, i: number, n: number, vocabular
   return key;
 }
 
-export function checkOrder(order: number, vocabulary: number, what: string): void {
+export function checkOrder(order: number, vocabulary: number, what: string, profiles = 1): void {
   if (!Number.isInteger(order) || order < 1) throw new RangeError(`${what} order must be a whole number >= 1, got ${order}`);
-  if (order > maxOrder(vocabulary)) throw new RangeError(`${what} order ${order} is too high for a vocabulary of ${vocabulary} (at most ${maxOrder(vocabulary)})`);
+  const max = maxOrder(vocabulary, profiles);
+  if (order > max) throw new RangeError(`${what} order ${order} is too high for a vocabulary of ${vocabulary}${profiles > 1 ? ` and ${profiles} profiles` : ''} (at most ${max})`);
 }
 
 /** Tokens outside the vocabulary read as unknown (1), as the graphs do; the same array when none are. */

@@ -8,7 +8,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 import { GruScorer, paramCount, type GruModel } from '../neural/gru-lm.js';
 import { GRU_DEFAULTS, trainGru, type GruTrainOptions } from '../neural/gru-train.js';
-import { maskedMean, shiftRight, singleModelOnnx, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel } from './family.js';
+import { meanOfMasked, shiftRight, singleModelOnnx, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel } from './family.js';
 
 export function emitGru(g: GraphBuilder, model: GruModel, input: GraphInput): GraphScore {
   const p = model.params;
@@ -26,11 +26,12 @@ export function emitGru(g: GraphBuilder, model: GruModel, input: GraphInput): Gr
   const logits = g.op('Add', [g.op('MatMul', [states, g.constant('gru_out', 'float32', [H, V], outT)]), g.constant('gru_bo', 'float32', [V], p.bo)]);
   const logp = g.op('GatherElements', [g.op('LogSoftmax', [logits], { axis: 2 }), g.op('Unsqueeze', [input.x, g.ints([2], 'axes')])], { axis: 2 });
   const surprisal = g.op('Min', [g.op('Neg', [g.op('Squeeze', [logp, g.ints([2], 'axes')])]), g.scalar(model.cap, 'gru_cap')]);
-  return { score: maskedMean(g, surprisal, input.valid), surprisal: () => g.op('Mul', [surprisal, input.valid]) };
+  const masked = g.op('Mul', [surprisal, input.valid]);
+  return { score: meanOfMasked(g, masked, input.valid), surprisal: masked };
 }
 
 export function gruToOnnx(model: GruModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
-  return singleModelOnnx('argos-gru', { emit: (g, input) => emitGru(g, model, input) }, model.params.vocabulary, window, { surprisal: true, metadata: { family: 'gru', hidden: String(model.params.hidden), ...metadata } });
+  return singleModelOnnx('argos-gru', (g, input) => emitGru(g, model, input), model.params.vocabulary, window, { metadata: { family: 'gru', hidden: String(model.params.hidden), ...metadata } });
 }
 
 /** Training options of the family from the command's options. */
@@ -48,8 +49,9 @@ export function gruTrained(model: GruModel, options: GruTrainOptions): TrainedMo
   return {
     family: 'gru',
     vocabulary: model.params.vocabulary,
+    profiles: 1,
     scorer: () => new GruScorer(model),
-    toOnnx: (window, metadata) => gruToOnnx(model, window, metadata),
+    toOnnx: (window, onnx) => gruToOnnx(model, window, onnx?.metadata),
     emit: (g, input) => emitGru(g, model, input),
     describe: () => ({ hidden: model.params.hidden, embedding: model.params.embedding, epochs: options.epochs, weights: paramCount(model.params) }),
   };
@@ -58,6 +60,7 @@ export function gruTrained(model: GruModel, options: GruTrainOptions): TrainedMo
 export const gruFamily: Family = {
   name: 'gru',
   description: 'GRU language model of syscalls (trained here, on the CPU); window score = mean surprisal',
+  profiles: false,
   train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel {
     const options = gruOptions(opts);
     const model = trainGru(traces, vocabulary, options, opts.onEpoch === undefined ? undefined : (r) => opts.onEpoch?.(r.epoch, r.loss));

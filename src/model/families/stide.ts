@@ -40,11 +40,10 @@ export class StideScorer implements WindowScorer {
   }
 }
 
-/** The model's scoring in a graph: the share of unseen sequences among the judged positions. */
+/** The model's scoring in a graph that has the input: the share of unseen sequences among the judged positions. */
 export function emitStide(g: GraphBuilder, model: StideModel, input: GraphInput): GraphScore {
   const V = model.vocabulary;
-  const { x, valid } = input;
-  const { shifted, contexts, zero } = keyedInput(g, input, model.order - 1);
+  const { x, valid, shifted, contexts, zero } = keyedInput(g, V, input.window, model.order - 1, input);
   let unseen: string;
   let judged = valid;
   if (model.order === 1) {
@@ -62,19 +61,21 @@ export function emitStide(g: GraphBuilder, model: StideModel, input: GraphInput)
 }
 
 export function stideToOnnx(model: StideModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
-  return singleModelOnnx('argos-stide', { emit: (g, input) => emitStide(g, model, input) }, model.vocabulary, window, { mlOpset: 2, metadata: { family: 'stide', order: String(model.order), ...metadata } });
+  return singleModelOnnx('argos-stide', (g, input) => emitStide(g, model, input), model.vocabulary, window, { mlOpset: 2, metadata: { family: 'stide', order: String(model.order), ...metadata } });
 }
 
 export const stideFamily: Family = {
   name: 'stide',
   description: 'STIDE: share of never-seen call sequences of length n in the window',
+  profiles: false,
   train(traces: readonly Int32Array[], vocabulary: number, opts: FamilyOptions): TrainedModel {
     const model = trainStide(traces, vocabulary, opts.order ?? STIDE_DEFAULT_ORDER);
     return {
       family: 'stide',
       vocabulary,
+      profiles: 1,
       scorer: () => new StideScorer(model),
-      toOnnx: (window, metadata) => stideToOnnx(model, window, metadata),
+      toOnnx: (window, onnx) => stideToOnnx(model, window, onnx?.metadata),
       emit: (g, input) => emitStide(g, model, input),
       describe: () => ({ order: model.order, sequences: model.keys.length }),
     };

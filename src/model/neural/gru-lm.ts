@@ -181,8 +181,8 @@ export class GruScorer implements WindowScorer {
     this.table = inputTable(model.params);
   }
 
-  /** Per-call surprisal of a window's calls (no padding), the state starting at zero. */
-  surprisals(window: Int32Array, out = new Float64Array(window.length)): Float64Array {
+  /** Per-call surprisal of a window's calls (no padding), the state starting at zero (no profiles: `_profile` is ignored). */
+  surprisals(window: Int32Array, _profile = 0, out = new Float64Array(window.length)): Float64Array {
     const p = this.model.params;
     const G = 3 * p.hidden;
     const tokens = clampToVocabulary(window, p.vocabulary);

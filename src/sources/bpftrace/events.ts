@@ -1,9 +1,10 @@
 // Turns the bpftrace program's compact lines (see program.ts) into Tetragon-format JSON
 // lines: process_exec, process_tracepoint (raw_syscalls/sys_enter with a syscall_id
 // argument) and process_exit, with Tetragon's exec id (base64 of `node:ktime:pid`).
-// Processes seen first through a syscall (running before bpftrace, or forked without exec)
-// get a process_exec built from /proc, flagged "procFS" as Tetragon does.
-import { readFileSync, readlinkSync } from 'node:fs';
+// Processes seen first through a syscall get a process_exec: a child forked without exec
+// runs its parent's program (from the fork event, flagged "clone"); a process running
+// before bpftrace started is read from /proc (flagged "procFS", as Tetragon does).
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import type { Abi, LineSink } from '../../core/types.js';
 import { nativeAbiOf } from '../../syscalls/abi.js';
 import type { Clock } from '../../core/time.js';
@@ -32,6 +33,15 @@ export function readProc(pid: number): ProcInfo | undefined {
   }
 }
 
+/** `path` with every symbolic link resolved; undefined when it no longer exists. */
+export function realpathOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The syscall ABI of this host's native processes. */
 export const hostAbi = nativeAbiOf;
 
@@ -49,6 +59,8 @@ export function isoNs(ns: bigint): string {
 interface Proc {
   execId: string;
   pid: number;
+  info: ProcInfo;
+  uid: number | undefined;
   json: string;
   /** `{"process_tracepoint":{"process":…,"subsys":…,"args":[{"syscall_id":{"id":` */
   prefix: string;
@@ -63,6 +75,8 @@ export interface TranslatorOptions {
   bootWallNs: bigint;
   /** Reads process details (default: /proc). */
   proc?: (pid: number) => ProcInfo | undefined;
+  /** The real path of an executed file, symbolic links resolved as Tetragon reports it (default: the file system's; undefined when it is gone). */
+  realpath?: (path: string) => string | undefined;
   /** Processes remembered at most (oldest forgotten first). */
   maxProcesses?: number;
   /** Called for a line that is not one of the program's events. */
@@ -98,6 +112,9 @@ export function argumentsOf(raw: string, fullLength: number): { arguments: strin
 
 export class BpftraceTranslator {
   private readonly procs = new Map<string, Proc>();
+  private readonly realpaths = new Map<string, string>();
+  /** Forked children not seen yet: child pid → the parent's key (`pid ktime`). */
+  private readonly forks = new Map<number, string>();
   /** Arguments read in the kernel at exec, waiting for their `E` line (same CPU, next line). */
   private readonly execArgs = new Map<string, { arguments: string; complete: boolean }>();
   private readonly node: string;
@@ -131,6 +148,7 @@ export class BpftraceTranslator {
     else if (kind === 0x41 /* A */) this.args(l);
     else if (kind === 0x45 /* E */) this.exec(l);
     else if (kind === 0x58 /* X */) this.exit(l);
+    else if (kind === 0x46 /* F */) this.fork(l);
     else this.other(l);
   }
 
@@ -149,16 +167,33 @@ export class BpftraceTranslator {
     this.o.sink.line(`${p.prefix}${l.slice(sp + 1)}${this.suffix()}`);
   }
 
-  /** A process first seen through a syscall: details from /proc, announced by a process_exec. */
+  /** A process first seen through a syscall: its parent's program if it was forked, else /proc; announced by a process_exec. */
   private discover(key: string): Proc | undefined {
     const sp = key.indexOf(' ');
     const pid = Number(key.slice(0, sp));
     const ktime = key.slice(sp + 1);
     if (!Number.isInteger(pid) || !/^\d+$/.test(ktime)) return undefined;
-    const info = this.proc(pid) ?? { binary: '', arguments: '' };
-    const p = this.remember(key, pid, ktime, info, 'procFS', undefined, undefined);
-    this.o.sink.line(`{"process_exec":{"process":${p.json}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
+    const parentKey = this.forks.get(pid);
+    const parent = parentKey === undefined ? undefined : this.procs.get(parentKey);
+    this.forks.delete(pid);
+    const p =
+      parent !== undefined
+        ? this.remember(key, pid, ktime, parent.info, 'clone', parent.execId, parent.uid)
+        : this.remember(key, pid, ktime, this.proc(pid) ?? { binary: '', arguments: '' }, 'procFS', undefined, undefined);
+    const parentJson = parent === undefined ? '' : `,"parent":{"exec_id":"${parent.execId}","pid":${parent.pid},"binary":${JSON.stringify(parent.info.binary)}}`;
+    this.o.sink.line(`{"process_exec":{"process":${p.json}${parentJson}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
     return p;
+  }
+
+  private fork(l: string): void {
+    // F pid ktime child
+    const s1 = l.indexOf(' ', 2);
+    const s2 = l.indexOf(' ', s1 + 1);
+    const child = Number(l.slice(s2 + 1));
+    if (s1 < 0 || s2 < 0 || !Number.isInteger(child)) return this.other(l);
+    // A thread's id never shows up as a pid; bounded, oldest forgotten first.
+    if (this.forks.size >= 4096) this.forks.delete(this.forks.keys().next().value as number);
+    this.forks.set(child, l.slice(2, s2));
   }
 
   private args(l: string): void {
@@ -182,7 +217,7 @@ export class BpftraceTranslator {
       f.push(l.slice(at, sp));
       at = sp + 1;
     }
-    const filename = l.slice(at);
+    const filename = this.resolve(l.slice(at));
     const [pidS, ktime, ppidS, pktime, uidS] = f;
     const pid = Number(pidS);
     const ppid = Number(ppidS);
@@ -197,7 +232,7 @@ export class BpftraceTranslator {
     const parent = this.procs.get(`${ppid} ${pktime}`);
     const parentExecId = tetragonExecId(this.node, pktime, ppid);
     const p = this.remember(`${pid} ${ktime}`, pid, ktime, details, 'execve', parentExecId, Number(uidS));
-    const parentJson = `{"exec_id":"${parentExecId}","pid":${ppid}${parent !== undefined ? `,"binary":${JSON.stringify(this.binaryOf(parent))}` : ''}}`;
+    const parentJson = `{"exec_id":"${parentExecId}","pid":${ppid}${parent !== undefined ? `,"binary":${JSON.stringify(parent.info.binary)}` : ''}}`;
     this.o.sink.line(`{"process_exec":{"process":${p.json},"parent":${parentJson}},"node_name":${this.nodeJson},"time":"${this.wall(ktime)}"}`);
   }
 
@@ -218,6 +253,17 @@ export class BpftraceTranslator {
     this.o.sink.line(`{"process_exit":{"process":${process}${extra}},"node_name":${this.nodeJson},"time":"${this.now()}"}`);
   }
 
+  /** The exec'd path with symbolic links resolved (/bin/sh → /usr/bin/dash), remembered per path. */
+  private resolve(path: string): string {
+    const known = this.realpaths.get(path);
+    if (known !== undefined) return known;
+    const real = this.o.realpath === undefined ? realpathOf(path) : this.o.realpath(path);
+    if (real === undefined) return path;
+    if (this.realpaths.size >= 1024) this.realpaths.delete(this.realpaths.keys().next().value as string);
+    this.realpaths.set(path, real);
+    return real;
+  }
+
   private remember(key: string, pid: number, ktime: string, info: ProcInfo, flags: string, parentExecId: string | undefined, uid: number | undefined): Proc {
     const execId = tetragonExecId(this.node, ktime, pid);
     const fields = [
@@ -236,6 +282,8 @@ export class BpftraceTranslator {
     const p: Proc = {
       execId,
       pid,
+      info,
+      uid,
       json,
       prefix: `{"process_tracepoint":{"process":${json},"subsys":"raw_syscalls","event":"sys_enter","args":[{"syscall_id":{"id":`,
     };
@@ -247,10 +295,6 @@ export class BpftraceTranslator {
     return p;
   }
 
-  private binaryOf(p: Proc): string {
-    const m = /"binary":("(?:[^"\\]|\\.)*")/.exec(p.json);
-    return m === null ? '' : (JSON.parse(m[1]) as string);
-  }
 
   /** `,"abi":"x64"}}]},"node_name":…,"time":"<now>"}`, rebuilt once per millisecond. */
   private suffix(): string {

@@ -1,22 +1,41 @@
 // The bpftrace program of the bpftrace source. Positional parameters: $1 = bpftrace's own
-// pid, $2 = the daemon's pid (both left out, or every event they print would make more).
+// pid, $2 = the daemon's pid (both left out, or every event they print would make more),
+// $3 = trace only this process's descendants (0 = every process; recordings and tests use
+// it to keep the rest of the machine out, in the kernel).
 //
 // Output, one line per event (numbers in decimal):
 //   A <pid> <ktime> <length> <argv>                          arguments of the exec below it:
 //                                                            argv's bytes (NUL-separated, at most
 //                                                            ARGV_MAX of <length>) printed by %r
 //   E <pid> <ktime> <ppid> <parent ktime> <uid> <filename>   exec
+//   F <pid> <ktime> <child pid>                              fork or clone: the child (a process,
+//                                                            or a thread, which never shows up
+//                                                            as a pid) runs the parent's program
 //   S <pid> <ktime> <syscall id>                             syscall entry
 //   X <pid> <ktime> <exit code>                              exit of a thread-group leader
+//   R ready                                                  once, when every probe is attached
 // <ktime> identifies one exec of one process: the CLOCK_MONOTONIC ns of its exec, or of the
 // task's start for processes that have not exec'd since bpftrace started (running before
 // it, or forked without exec). It is looked up in the kernel for every event, so events
 // from several CPUs cannot be attributed to the wrong exec whatever order they are read in.
+/** The line the program prints once every probe is attached. */
+export const READY_LINE = 'R ready';
+
 /** Bytes of a process's argv captured in the kernel (bpftrace's BPFTRACE_STRLEN must be at least this). */
 export const ARGV_MAX = 200;
 
 export const BPFTRACE_PROGRAM = `
+tracepoint:sched:sched_process_fork
+/$3 == 0 || pid == $3 || @tree[pid]/
+{
+  if ($3 != 0) { @tree[args->child_pid] = 1; }
+  $k = @exec[pid];
+  if ($k == 0) { $k = curtask->group_leader->start_time; }
+  printf("F %d %llu %d\\n", pid, $k, args->child_pid);
+}
+
 tracepoint:sched:sched_process_exec
+/$3 == 0 || @tree[pid]/
 {
   $t = nsecs;
   @exec[pid] = $t;
@@ -34,7 +53,7 @@ tracepoint:sched:sched_process_exec
 }
 
 tracepoint:raw_syscalls:sys_enter
-/pid != $1 && pid != $2/
+/pid != $1 && pid != $2 && ($3 == 0 || @tree[pid])/
 {
   $k = @exec[pid];
   if ($k == 0) { $k = curtask->group_leader->start_time; }
@@ -42,16 +61,30 @@ tracepoint:raw_syscalls:sys_enter
 }
 
 tracepoint:sched:sched_process_exit
-/pid == tid && pid != $1 && pid != $2/
+/pid != $1 && pid != $2/
 {
-  $k = @exec[pid];
-  if ($k == 0) { $k = curtask->group_leader->start_time; }
-  printf("X %d %llu %d\\n", pid, $k, curtask->exit_code);
-  delete(@exec[pid]);
+  if (pid == tid && ($3 == 0 || @tree[pid])) {
+    $k = @exec[pid];
+    if ($k == 0) { $k = curtask->group_leader->start_time; }
+    printf("X %d %llu %d\\n", pid, $k, curtask->exit_code);
+    delete(@exec[pid]);
+  }
+  if ($3 != 0) { delete(@tree[tid]); }
+}
+
+// Attached last, so its first tick means every probe above is attached (bpftrace prints
+// "Attaching N probes..." before it attaches them, and BEGIN fires before they are).
+interval:ms:20
+/@ready == 0/
+{
+  @ready = 1;
+  printf("R ready\\n");
 }
 
 END
 {
   clear(@exec);
+  clear(@tree);
+  clear(@ready);
 }
 `;

@@ -1,0 +1,45 @@
+// Why a window alerted: its most surprising calls, each with the calls before it (the
+// context the model judged it in), most surprising first.
+import type { WhyCall } from '../core/alert.js';
+
+export interface WhyOptions {
+  /** How many surprising calls to report (default 3). */
+  top?: number;
+  /** Calls shown for each, the surprising one last (default 5). */
+  context?: number;
+}
+
+/**
+ * The `top` most surprising calls of a window. `surprisal[i]` belongs to `tokens[i]` (the last
+ * `surprisal.length` tokens when the window was longer than the model's). A call is skipped
+ * when it falls inside the context already shown for a more surprising one, or when it is
+ * less surprising than the window's calls on average (it is not why the window stands out).
+ */
+export function whyOf(tokens: Int32Array, surprisal: Float32Array, names: readonly string[], opts: WhyOptions = {}): WhyCall[] {
+  const top = opts.top ?? 3;
+  const context = opts.context ?? 5;
+  const offset = tokens.length - surprisal.length;
+  let mean = 0;
+  for (const v of surprisal) mean += v / Math.max(1, surprisal.length);
+  const order = Array.from(surprisal.keys()).sort((a, b) => surprisal[b] - surprisal[a] || a - b);
+  const shown: [number, number][] = [];
+  const out: WhyCall[] = [];
+  for (const i of order) {
+    if (out.length >= top || !(surprisal[i] > 0) || surprisal[i] < mean) break;
+    const at = i + offset;
+    const from = Math.max(0, at - context + 1);
+    if (shown.some(([a, b]) => at >= a && at <= b)) continue;
+    shown.push([from, at]);
+    const calls: string[] = [];
+    for (let j = from; j <= at; j++) calls.push(names[tokens[j]] ?? 'unknown');
+    out.push({ calls: calls.join(' '), surprisal: Math.round(surprisal[i] * 10) / 10 });
+  }
+  return out;
+}
+
+/** Token → syscall name from a model's mapping (name → token); 1 is "unknown". */
+export function tokenNames(mapping: ReadonlyMap<string, number>): string[] {
+  const names: string[] = ['', 'unknown'];
+  for (const [name, id] of mapping) names[id] = name;
+  return names;
+}
