@@ -15,10 +15,7 @@
 // themselves; the attacker's side (listener, payload server, exfiltration sink) runs in
 // this script, which is not traced. For the web shell, the attacker's request (curl) is not
 // recorded either: only what the service does with it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -29,17 +26,7 @@ import { Counters } from '../src/core/counters.js';
 import { createLogger } from '../src/core/logger.js';
 import { systemClock, systemTimers } from '../src/core/time.js';
 import { delay } from '../src/core/backoff.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const SCRIPTS = join(ROOT, 'build', 'recording');
-export const ATTACKS = ['reverse_shell', 'web_shell', 'dropped_binary', 'credential_discovery', 'persistence_user', 'persistence_cron', 'port_scan', 'exfiltration'] as const;
-export type AttackType = (typeof ATTACKS)[number];
-
-export interface AttackLabel {
-  type: AttackType;
-  /** One run of one attack behaviour: `<type>#<rep>`. */
-  instance: string;
-}
+import { ATTACKS, SCRIPTS, attacker, buildImplant, service, start, stopChild, type AttackLabel } from './recording/harness.js';
 
 /** labels.json: the attack processes of a recording; every other process is normal. */
 export interface Labels {
@@ -134,95 +121,6 @@ function execIdOf(l: string): string | undefined {
   return l.slice(from, l.indexOf('"', from));
 }
 
-function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
-}
-
-/** The attacker's side: a reverse-shell listener that sends commands, a payload and upload server, a raw exfiltration sink. */
-async function attacker(implant: Buffer): Promise<{ ports: Record<string, string>; close: () => Promise<void> }> {
-  const shell = createTcpServer((s) => {
-    s.on('error', () => undefined);
-    s.on('data', () => undefined);
-    const cmds = ['id', 'uname -a', 'cat /etc/hostname', 'ls -la /tmp', 'exit'];
-    let i = 0;
-    const next = (): void => {
-      if (i < cmds.length && !s.destroyed) {
-        s.write(`${cmds[i++]}\n`);
-        setTimeout(next, 150);
-      } else setTimeout(() => s.destroy(), 500);
-    };
-    setTimeout(next, 300);
-  });
-  const sink = createTcpServer((s) => {
-    s.on('error', () => undefined);
-    s.resume();
-  });
-  const http = createHttpServer((req, res) => {
-    req.resume();
-    if (req.method === 'GET' && req.url === '/implant') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.end(implant);
-    } else {
-      req.on('end', () => res.end('ok\n'));
-    }
-  });
-  const ports = { SHELL_PORT: String(await listen(shell)), EXFIL_PORT: String(await listen(sink)), DROP_PORT: String(await listen(http)) };
-  const close = async (): Promise<void> => {
-    for (const s of [shell, sink, http]) {
-      (s as Server).close();
-      if ('closeAllConnections' in s) s.closeAllConnections();
-    }
-  };
-  return { ports, close };
-}
-
-/** The environment of a small device's root: the system's PATH, a home without shell start-up files. */
-function deviceEnv(work: string): Record<string, string> {
-  return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: join(work, 'home'), LANG: 'C.UTF-8', TERM: 'dumb' };
-}
-
-function start(cmd: string, args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  mkdirSync(join(cwd, 'home'), { recursive: true });
-  return spawn(cmd, args, { env: { ...deviceEnv(cwd), ...env }, cwd, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const gone = once(c, 'exit');
-  c.kill('SIGTERM');
-  await Promise.race([gone, delay(5000, systemTimers)]);
-  if (c.exitCode === null && c.signalCode === null) {
-    c.kill('SIGKILL');
-    await gone;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createTcpServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Starts the service and waits until it answers. */
-async function service(work: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: string }> {
-  const port = String(await freePort());
-  const data = join(work, `service-${port}`);
-  mkdirSync(data, { recursive: true });
-  const child = start('/usr/bin/python3', [join(SCRIPTS, 'service.py'), port, data], env, work);
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/status`);
-      await res.text();
-      if (res.ok) return { child, port };
-    } catch {
-      // not listening yet
-    }
-    await delay(100, systemTimers);
-  }
-  throw new Error('the service did not start');
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -251,10 +149,7 @@ async function main(): Promise<void> {
     readyTimeoutMs: 120_000,
     descendantsOf: process.pid,
   });
-  const implantPath = join(work, 'implant');
-  const built = spawnSync('cc', ['-O2', '-o', implantPath, join(SCRIPTS, 'implant.c')], { stdio: 'inherit' });
-  if (built.status !== 0) copyFileSync('/usr/bin/id', implantPath);
-  const atk = await attacker(readFileSync(implantPath));
+  const atk = await attacker(buildImplant(work));
   const labelsOut: Record<string, Labels> = {};
   try {
     await src.start();

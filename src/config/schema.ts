@@ -75,6 +75,7 @@ const shape = {
   tetraBin: z.string().min(1).default('tetra'),
   tetraServer: optionalString,
   bpftraceBin: z.string().min(1).default('bpftrace'),
+  bpftraceRootPid: int(1).optional(),
   replayFile: optionalString,
   replaySpeed: z
     .string()
@@ -203,6 +204,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tetraBin', env: ['ARGOS_TETRA_BIN'], sample: 'tetra', doc: 'tetra CLI for the tetra source.' },
   { key: 'tetraServer', env: ['ARGOS_TETRA_SERVER'], sample: '', doc: 'gRPC address for tetra (--server-address); default: tetra\'s own.' },
   { key: 'bpftraceBin', env: ['ARGOS_BPFTRACE_BIN'], sample: 'bpftrace', doc: 'bpftrace executable for the bpftrace source.' },
+  { key: 'bpftraceRootPid', env: ['ARGOS_BPFTRACE_ROOT_PID'], sample: '', doc: 'bpftrace source: watch only the processes this pid starts after the source started (and theirs), e.g. one service\'s tree; default: every process.' },
   { key: 'replayFile', env: ['ARGOS_REPLAY_FILE'], sample: '', doc: 'Recorded Tetragon JSON-lines file for the replay source (- for stdin).' },
   { key: 'replaySpeed', env: ['ARGOS_REPLAY_SPEED'], sample: 'max', doc: 'Replay pace: max, recorded, or a factor of the recorded pace such as 10.' },
   { key: 'modelDir', env: ['ARGOS_MODEL_DIR'], sample: '', doc: 'Model folder (model.onnx, syscalls.csv, model.json); default: the bundled models/default.' },

@@ -28,7 +28,7 @@ export function buildLearner(config: Config, d: { log: Logger; stdin: Readable; 
   const counters = new Counters();
   const store = new SqliteStore({ path: config.dbPath, clock, setAsideUnusable: true, log: d.log.child({ module: 'store' }) });
   const { tokenizer, names } = universalVocabulary();
-  const recorder = new BaselineRecorder({ store, names, counters, log: d.log.child({ module: 'learn' }), clock, countProcesses: true });
+  const recorder = new BaselineRecorder({ store, names, counters, log: d.log.child({ module: 'learn' }), clock, timers: systemTimers, countProcesses: true });
   const parser = new Parser({ handler: recorder, tokenizer, counters, log: d.log, clock });
   const source = createSource(config, { sink: parser, logger: d.log, counters, clock, timers: systemTimers, stdin: d.stdin, policyPath: shippedPolicy });
   const group = new LifecycleGroup(

@@ -101,6 +101,7 @@ export function buildDeviceLearning(o: {
     counters: o.counters,
     log: log.child({ module: 'baseline' }),
     clock: o.clock,
+    timers: o.timers,
     maxBaselineCalls: config.baselineSize,
     onProgram: (program) => learner.programSeen(program),
   });

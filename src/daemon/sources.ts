@@ -58,6 +58,7 @@ export function createSource(config: Config, deps: SourceDeps): EventSource {
       return new BpftraceSource({
         ...live,
         bin: config.bpftraceBin,
+        ...(config.bpftraceRootPid === undefined ? {} : { descendantsOf: config.bpftraceRootPid }),
         node: deps.nodeName ?? config.nodeName ?? hostname(),
         clock,
         readyTimeoutMs: config.tetragonReadyTimeout,

@@ -8,7 +8,7 @@ import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
 import { inheritProgram, programKey } from '../core/program.js';
 import type { BaselineStore, BaselineTrace, QuarantinedTrace } from '../core/storage.js';
-import type { Clock } from '../core/time.js';
+import type { Clock, Timers } from '../core/time.js';
 import type { EventHandler, EventLine, ProcessInfo } from '../core/types.js';
 
 export interface BaselineRecorderOptions {
@@ -22,8 +22,13 @@ export interface BaselineRecorderOptions {
   segmentCalls?: number;
   /** Calls waiting in memory for all live processes at most (default 2,000,000); beyond it the largest is written early. */
   maxBufferedCalls?: number;
-  /** Traces written per batch (default 256). */
+  /** Traces written per batch at most (default 4096): each batch is one transaction, synced to disk. */
   batch?: number;
+  /** Calls written per batch at most (default 65,536). */
+  batchCalls?: number;
+  /** A batch that is not full is written after this long (default 2 s; needs `timers`). */
+  flushAfterMs?: number;
+  timers?: Timers;
   /** Most processes followed at once; beyond it the oldest is written early (default 20,000). */
   maxProcesses?: number;
   /** The rolling baseline's size in calls (unbounded when absent). */
@@ -53,6 +58,9 @@ export class BaselineRecorder implements EventHandler {
   private readonly segmentCalls: number;
   private readonly maxBuffered: number;
   private readonly batch: number;
+  private readonly batchCalls: number;
+  private batchedCalls = 0;
+  private flushTimer: unknown;
   private readonly maxProcesses: number;
   private buffered = 0;
   /** Traces (and pieces) written to the baseline so far. */
@@ -63,7 +71,8 @@ export class BaselineRecorder implements EventHandler {
   constructor(private readonly o: BaselineRecorderOptions) {
     this.segmentCalls = Math.max(16, o.segmentCalls ?? 8192);
     this.maxBuffered = o.maxBufferedCalls ?? 2_000_000;
-    this.batch = o.batch ?? 256;
+    this.batch = o.batch ?? 4096;
+    this.batchCalls = o.batchCalls ?? 65_536;
     this.maxProcesses = o.maxProcesses ?? 20_000;
   }
 
@@ -155,14 +164,26 @@ export class BaselineRecorder implements EventHandler {
   private write(key: string, p: Live): void {
     this.buffered -= p.n;
     if (p.n === 0) return;
-    const syscalls = Array.from(p.calls.subarray(0, p.n), (t) => this.o.names[t] ?? 'unknown').join(' ');
+    const n = p.n;
+    const syscalls = Array.from(p.calls.subarray(0, n), (t) => this.o.names[t] ?? 'unknown').join(' ');
     const binary = p.info?.binary || 'unknown';
     const trace: BaselineTrace = { execId: key, binary, program: p.program ?? binary, startedAt: p.startedAt, syscalls };
     p.n = 0;
     p.startedAt = this.o.clock.now();
     if (p.flag === undefined) this.baseline.push(trace);
     else this.held.push(p.flag === null ? trace : { ...trace, alertId: p.flag });
-    if (this.baseline.length + this.held.length >= this.batch) this.writeBatches();
+    this.batchedCalls += n;
+    if (this.baseline.length + this.held.length >= this.batch || this.batchedCalls >= this.batchCalls) this.writeBatches();
+    else if (this.flushTimer === undefined && this.o.timers !== undefined) {
+      this.flushTimer = this.o.timers.setTimeout(
+        () => {
+          this.flushTimer = undefined;
+          this.writeBatches();
+        },
+        this.o.flushAfterMs ?? 2000,
+        { unref: true },
+      );
+    }
   }
 
   private writeLargest(): void {
@@ -176,6 +197,9 @@ export class BaselineRecorder implements EventHandler {
     const held = this.held;
     this.baseline = [];
     this.held = [];
+    this.batchedCalls = 0;
+    if (this.flushTimer !== undefined) this.o.timers?.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     try {
       if (baseline.length > 0) this.o.store.appendBaseline(baseline, this.o.maxBaselineCalls);
       if (held.length > 0) this.o.store.quarantine(held, this.o.maxBaselineCalls);

@@ -105,8 +105,31 @@ const STATE_DEAD = 2;
 /** Most rows deleted per step when shrinking to the size limit. */
 const SHRINK_STEP_MAX = 1000;
 
+type TracesTable = 'baseline' | 'quarantine';
+
+/**
+ * The largest size `cap` such that the sizes, each cut down to at most `cap`, add up to at
+ * most `goal` (water filling): small ones stay whole, the largest are cut to the same size.
+ */
+export function commonCap(sizes: readonly number[], goal: number): number {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  let below = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const rest = sorted.length - i;
+    const cap = Math.floor((goal - below) / rest);
+    if (cap < (sorted[i] ?? 0)) return Math.max(0, cap);
+    below += sorted[i] ?? 0;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+/** A full table of traces is trimmed to this share of its limit. */
+const TRIM_TO = 0.9;
+
 export class SqliteStore implements Store, Lifecycle {
   private dbOrNull: SqlDriver | undefined;
+  /** Calls in the tables of traces, as of data_version `version` (see callTotal). */
+  private totals: { version: number } & Partial<Record<TracesTable, number>> = { version: -1 };
   private readonly clock: Clock;
 
   constructor(private readonly options: SqliteStoreOptions) {
@@ -352,6 +375,7 @@ export class SqliteStore implements Store, Lifecycle {
     const db = this.db;
     const cutoff = now - maxAgeMs;
     const res: RetentionResult = { alerts: 0, processes: 0, outbox: 0, baseline: 0, counters: 0 };
+    this.forgetTotals();
     db.transaction(() => {
       res.outbox += db.prepare('DELETE FROM outbox WHERE state <> 0 AND settled < ?').run(cutoff).changes;
       res.alerts += db
@@ -393,10 +417,14 @@ export class SqliteStore implements Store, Lifecycle {
     const db = this.db;
     const ins = db.prepare('INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?)');
     db.transaction(() => {
+      let calls = 0;
       for (const t of traces) {
         const s = t.syscalls.trim();
-        ins.run(t.execId, t.binary, t.program ?? t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
+        const length = s === '' ? 0 : s.split(/\s+/).length;
+        ins.run(t.execId, t.binary, t.program ?? t.binary, t.startedAt, length, s);
+        calls += length;
       }
+      this.addCalls('baseline', calls);
       if (maxCalls !== undefined) this.trim('baseline', maxCalls);
     });
   }
@@ -406,32 +434,65 @@ export class SqliteStore implements Store, Lifecycle {
     const db = this.db;
     const ins = db.prepare('INSERT INTO quarantine (alert_id, exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?, ?)');
     db.transaction(() => {
+      let calls = 0;
       for (const t of traces) {
         const s = t.syscalls.trim();
-        ins.run(t.alertId ?? null, t.execId, t.binary, t.program ?? t.binary, t.startedAt, s === '' ? 0 : s.split(/\s+/).length, s);
+        const length = s === '' ? 0 : s.split(/\s+/).length;
+        ins.run(t.alertId ?? null, t.execId, t.binary, t.program ?? t.binary, t.startedAt, length, s);
+        calls += length;
       }
+      this.addCalls('quarantine', calls);
       if (maxCalls !== undefined) this.trim('quarantine', maxCalls);
     });
   }
 
   /**
-   * Keeps a table of traces under `maxCalls` calls: the oldest traces of the program with the
-   * most calls go first, so a chatty program cannot push the rare ones out.
+   * Keeps a table of traces under `maxCalls` calls. Once over, it cuts the largest programs
+   * down to one common size (the rare ones keep everything), oldest traces first, until the
+   * table holds TRIM_TO of the limit, so that a full baseline is not trimmed on every batch.
    */
-  private trim(table: 'baseline' | 'quarantine', maxCalls: number): void {
+  private trim(table: TracesTable, maxCalls: number): void {
     const db = this.db;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const total = Number(db.prepare(`SELECT coalesce(sum(length), 0) AS n FROM ${table}`).get()?.n ?? 0);
-      if (total <= maxCalls) return;
-      const top = db.prepare(`SELECT program, count(*) AS rows FROM ${table} GROUP BY program ORDER BY sum(length) DESC LIMIT 1`).get();
-      if (top === undefined) return;
-      const rows = Math.max(1, Math.ceil(Number(top.rows) / 10));
-      db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE program IS ? ORDER BY id LIMIT ?)`).run(top.program, rows);
+    if (this.callTotal(table) <= maxCalls) return;
+    const sizes = db
+      .prepare(`SELECT program, sum(length) AS calls FROM ${table} GROUP BY program`)
+      .all()
+      .map((r) => ({ program: r.program === null ? null : String(r.program), calls: Number(r.calls) }));
+    const cap = commonCap(
+      sizes.map((p) => p.calls),
+      Math.floor(maxCalls * TRIM_TO),
+    );
+    // The oldest traces of a program until `excess` calls are gone (the one crossing it too).
+    const cut = db.prepare(`DELETE FROM ${table} WHERE id IN (SELECT id FROM (SELECT id, length, sum(length) OVER (ORDER BY id) AS upto FROM ${table} WHERE program IS ?) WHERE upto - length < ?)`);
+    for (const p of sizes) if (p.calls > cap) cut.run(p.program, p.calls - cap);
+    this.totals[table] = undefined;
+  }
+
+  /** Calls in a table of traces: counted once, then kept up to date (another connection's write counts again). */
+  private callTotal(table: TracesTable): number {
+    const version = this.dataVersion();
+    if (version !== this.totals.version) this.totals = { version };
+    let n = this.totals[table];
+    if (n === undefined) {
+      n = Number(this.db.prepare(`SELECT coalesce(sum(length), 0) AS n FROM ${table}`).get()?.n ?? 0);
+      this.totals[table] = n;
     }
+    return n;
+  }
+
+  private addCalls(table: TracesTable, calls: number): void {
+    const n = this.totals[table];
+    if (n !== undefined) this.totals[table] = n + calls;
+  }
+
+  /** The tables of traces changed in a way not counted: count again when next asked. */
+  private forgetTotals(): void {
+    this.totals = { version: -1 };
   }
 
   releaseQuarantine(by: { alertId: string } | { program: string }, maxCalls?: number): number {
     const db = this.db;
+    this.forgetTotals();
     // A program is named by its key (image:binary in a pod) or by its binary.
     const [where, values] = 'alertId' in by ? ['alert_id = ?', [by.alertId]] : ['(program = ? OR binary = ?)', [by.program, by.program]];
     let moved = 0;
@@ -444,6 +505,7 @@ export class SqliteStore implements Store, Lifecycle {
   }
 
   clearQuarantine(): number {
+    this.forgetTotals();
     return this.db.prepare('DELETE FROM quarantine').run().changes;
   }
 
@@ -506,6 +568,7 @@ export class SqliteStore implements Store, Lifecycle {
   }
 
   clearBaseline(): number {
+    this.forgetTotals();
     return this.db.prepare('DELETE FROM baseline').run().changes;
   }
 

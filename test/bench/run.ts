@@ -27,7 +27,7 @@ export interface Spread {
   max: number;
 }
 
-export const MODULES = ['parse', 'classify', 'programs', 'memory', 'e2e', 'binary', 'hub'] as const;
+export const MODULES = ['parse', 'classify', 'programs', 'memory', 'e2e', 'binary', 'hub', 'live'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
 /** The top-level keys of `--json`, in the issue's order. */
@@ -45,6 +45,10 @@ export interface SuiteFigures {
   node_vs_binary_throughput: { node_events_per_s: number; binary_events_per_s: number; binary_over_node: number } | null;
   hub_alerts_per_s: number | null;
   hub_p99_ms: number | null;
+  live_window_fpr: number | null;
+  live_alerts_per_hour_normal: number | null;
+  live_attacks_detected: string | null;
+  live_attack_latency_max_s: number | null;
 }
 
 export const GOALS = {
@@ -54,6 +58,9 @@ export const GOALS = {
   rss_10k_procs_mb: '< 80',
   hub_alerts_per_s: '>= 5,000 (10,000 devices, two hubs, PostgreSQL)',
   hub_p99_ms: '<= 200',
+  live_alerts_per_hour_normal: '0 in 10 minutes of fresh normal activity (<= 1 per hour)',
+  live_attacks_detected: 'every attack behaviour',
+  live_attack_latency_max_s: '<= 5',
 };
 
 interface ModuleRun {
@@ -82,6 +89,9 @@ function moduleArgs(name: ModuleName, quick: boolean): string[] {
       return ['test/bench/binary.ts', '--json', '--throughput', ...q(['--runs', '5'], ['--runs', '1'])];
     case 'hub':
       return ['test/bench/hub.ts', '--json', ...q(['--seconds', '20'], ['--seconds', '3', '--devices', '1000'])];
+    case 'live':
+      // Real kernel events (bpftrace, root): learning a few minutes, 10 minutes of fresh normal work, the attacks.
+      return ['test/bench/live.ts', '--json', ...q(['--learn', '3m', '--normal', '600'], ['--learn', '1m', '--normal', '60'])];
   }
 }
 
@@ -214,6 +224,7 @@ export function assemble(runs: ModuleRun[], m: Machine, notes: string[]): SuiteR
   const e2e = get('e2e');
   const binary = get('binary');
   const hub = get('hub');
+  const live = get('live');
   const throughput = binary?.throughput;
   const nodeEps = num(throughput, 'node_events_per_s', 'median');
   const binEps = num(throughput, 'binary_events_per_s', 'median');
@@ -232,6 +243,10 @@ export function assemble(runs: ModuleRun[], m: Machine, notes: string[]): SuiteR
       nodeEps !== null && binEps !== null ? { node_events_per_s: nodeEps, binary_events_per_s: binEps, binary_over_node: Math.round((binEps / nodeEps) * 1000) / 1000 } : null,
     hub_alerts_per_s: num(hub, 'alerts_per_s'),
     hub_p99_ms: num(hub, 'p99_ms'),
+    live_window_fpr: num(live, 'live_window_fpr'),
+    live_alerts_per_hour_normal: num(live, 'live_alerts_per_hour_normal'),
+    live_attacks_detected: typeof live?.live_attacks_detected === 'string' ? live.live_attacks_detected : null,
+    live_attack_latency_max_s: num(live, 'latency_max_s'),
   };
   for (const r of runs) if (!r.ok) notes.push(`${r.name}: ${r.error}`);
   return {
@@ -292,6 +307,11 @@ export function table(r: SuiteResult): string {
     ['hub: alerts stored per second (10,000 devices, 2 hubs, PostgreSQL)', int(r.hub_alerts_per_s), '', '≥ 5,000'],
     ['hub: latency publish → stored, p50 (ms)', dec(num(r.details.hub, 'p50_ms')), '', ''],
     ['hub: latency publish → stored, p99 (ms)', dec(r.hub_p99_ms), '', '≤ 200'],
+    ['live: learning, workload start → detecting (s)', dec(num(r.details.live, 'learn_seconds'), 0), '', 'period ≤ 5 min'],
+    ['live: flagged windows in fresh normal activity', r.live_window_fpr === null ? '—' : `${(r.live_window_fpr * 100).toFixed(2)}%`, '', ''],
+    ['live: alerts per hour in fresh normal activity', dec(r.live_alerts_per_hour_normal), '', '0 in 10 min'],
+    ['live: attack behaviours alerted', r.live_attacks_detected ?? '—', '', 'all'],
+    ['live: attack start → first alert, max (s)', dec(r.live_attack_latency_max_s, 2), '', '≤ 5'],
   ];
   const lines = ['| figure | median | min – max | goal |', '|---|---:|---:|---|', ...rows.map((row) => `| ${row.join(' | ')} |`)];
   return lines.join('\n');

@@ -42,7 +42,7 @@ void test(`${TOTAL.toLocaleString('en')} short-lived processes: resident memory 
   const dir = mkdtempSync(join(tmpdir(), 'argos-storm-'));
   const port = await freePort();
   const run = startCli(['run'], {
-    env: { ARGOS_SOURCE: 'stdin', ARGOS_DB_PATH: join(dir, 'argos.db'), ARGOS_HTTP_ADDRESS: `127.0.0.1:${port}`, ARGOS_LOG_LEVEL: 'error', ARGOS_MAX_PROCESSES: String(MAX_PROCESSES) },
+    env: { ARGOS_LEARNING: process.env.ARGOS_LEARNING ?? 'auto', ARGOS_SOURCE: 'stdin', ARGOS_DB_PATH: join(dir, 'argos.db'), ARGOS_HTTP_ADDRESS: `127.0.0.1:${port}`, ARGOS_LOG_LEVEL: 'error', ARGOS_MAX_PROCESSES: String(MAX_PROCESSES) },
     keepStdin: true,
     limitMs: 600_000,
   });

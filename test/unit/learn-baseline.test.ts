@@ -10,7 +10,7 @@ import { Allowances, SCORE_BAND } from '../../src/learn/allowances.js';
 import { Commands } from '../../src/learn/commands.js';
 import { REQUEST_KEY } from '../../src/learn/lifecycle.js';
 import { BaselineRecorder } from '../../src/learn/recorder.js';
-import { SqliteStore } from '../../src/store/store.js';
+import { SqliteStore, commonCap } from '../../src/store/store.js';
 import { universalVocabulary } from '../../src/syscalls/universal.js';
 import { tempRoot } from '../integration/onnx-models.js';
 import { FakeTime } from '../helpers/fake-time.js';
@@ -224,5 +224,38 @@ void test('an exec ends the image the process ran before: a fork child that exec
     [['clone-1', 'close dup2 execve']],
   );
   assert.equal(r.size, 1, 'only the new image is followed');
+  await store.stop();
+});
+
+void test('trimming cuts the largest programs down to one common size; the small ones stay whole', () => {
+  assert.equal(commonCap([10, 20, 300, 500], 430), 200, '10 + 20 + 200 + 200 = 430');
+  assert.equal(commonCap([10, 20], 100), Number.POSITIVE_INFINITY, 'nothing to cut');
+  assert.equal(commonCap([100, 100, 100], 150), 50);
+  assert.equal(commonCap([5, 1000], 3), 1, 'even the small one is cut when the goal is tiny');
+});
+
+void test('a batch that is not full is written after flushAfterMs; a full one at once', async () => {
+  const store = await openStore();
+  const time = new FakeTime();
+  const r = recorderOn(store, { batch: 3, flushAfterMs: 2000, timers: time });
+  for (let i = 0; i < 2; i++) {
+    const p = proc(50 + i);
+    r.exec(p);
+    feed(r, p, ['read']);
+    r.exit(p.execId);
+  }
+  assert.equal(store.baselineStats().traces, 0, 'batched in memory');
+  time.advance(1999);
+  assert.equal(store.baselineStats().traces, 0);
+  time.advance(1);
+  assert.equal(store.baselineStats().traces, 2, 'written after 2 s');
+  for (let i = 0; i < 3; i++) {
+    const p = proc(60 + i);
+    r.exec(p);
+    feed(r, p, ['read']);
+    r.exit(p.execId);
+  }
+  assert.equal(store.baselineStats().traces, 5, 'a full batch is written at once');
+  assert.deepEqual(time.waiting, [], 'no timer left behind');
   await store.stop();
 });
