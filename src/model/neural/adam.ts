@@ -1,17 +1,12 @@
 // Adam over a set of named Float32Array parameters, with gradient clipping by global norm.
 
 export class Adam<K extends string> {
-  private readonly m: Record<K, Float64Array>;
-  private readonly v: Record<K, Float64Array>;
+  /** First and second moment estimates of each named parameter. */
+  private readonly moments: { name: K; m: Float64Array; v: Float64Array }[];
   private t = 0;
 
-  constructor(private readonly params: Record<K, Float32Array>, private readonly names: readonly K[], private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
-    this.m = {} as Record<K, Float64Array>;
-    this.v = {} as Record<K, Float64Array>;
-    for (const n of names) {
-      this.m[n] = new Float64Array(params[n].length);
-      this.v[n] = new Float64Array(params[n].length);
-    }
+  constructor(private readonly params: Record<K, Float32Array>, names: readonly K[], private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-8) {
+    this.moments = names.map((name) => ({ name, m: new Float64Array(params[name].length), v: new Float64Array(params[name].length) }));
   }
 
   /** Scales `grads` so that their global L2 norm is at most `clip`; returns the norm before. */
@@ -38,11 +33,9 @@ export class Adam<K extends string> {
     const b2 = this.beta2;
     const c1 = 1 - Math.pow(b1, this.t);
     const c2 = 1 - Math.pow(b2, this.t);
-    for (const n of this.names) {
-      const p = this.params[n];
-      const g = grads[n];
-      const m = this.m[n];
-      const v = this.v[n];
+    for (const { name, m, v } of this.moments) {
+      const p = this.params[name];
+      const g = grads[name];
       for (let i = 0; i < p.length; i++) {
         const gi = g[i];
         m[i] = b1 * m[i] + (1 - b1) * gi;
