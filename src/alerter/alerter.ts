@@ -13,7 +13,7 @@
 // its last sighting is refreshed at most once per `processRefreshMs`.
 import type { Counters } from '../core/counters.js';
 import type { Logger } from '../core/logger.js';
-import type { Lifecycle, ProcessInfo, Verdict, VerdictSink } from '../core/types.js';
+import type { Lifecycle, ProcessInfo, SyscallWindow, Verdict, VerdictSink } from '../core/types.js';
 import { systemClock, type Clock, systemTimers, type Timers } from '../core/time.js';
 import type { AlertStore, ProcessRecord } from '../core/storage.js';
 import { anomalyPriority, capLength, MAX_ALERT_ARGUMENTS, uuidv7, type Alert, type AlertPod, type AlertProcess, type AnomalyAlert, type NewProgramAlert } from '../core/alert.js';
@@ -35,7 +35,7 @@ export interface AlerterOptions {
   /** Called after an alert, or its final count, was stored and queued (wakes the outbox loops). */
   onQueued?: (alert: Alert) => void;
   /** Told of every flagged process and the alert it raised or folded into (the baseline holds its calls back; replay's summary). */
-  onFlag?: (process: ProcessInfo, kind: Alert['kind'], alertId: string | undefined) => void;
+  onFlag?: (process: ProcessInfo, kind: Alert['kind'], alertId: string | undefined, window?: SyscallWindow) => void;
   /** Operators' allowances: an anomaly or a new program they cover is not alerted (counted as suppressed). */
   suppress?: { anomaly(process: ProcessInfo, program: string, score: number): boolean; newProgram(process: ProcessInfo, program: string): boolean };
   /** Starts of one new program within this time fold into its new_program alert (default 1 h). */
@@ -140,11 +140,11 @@ export class Alerter implements VerdictSink, Lifecycle {
       a.score = Math.max(a.score, v.score);
       a.priority = anomalyPriority(a.score, a.threshold, a.count);
       this.o.counters.throttled++;
-      this.o.onFlag?.(p, 'anomaly', a.id);
+      this.o.onFlag?.(p, 'anomaly', a.id, v.window);
       return;
     }
     const raised = this.raise(key, () => this.makeAlert(v, threshold, now), this.o.throttleWindowMs, this.o.throttleMax);
-    this.o.onFlag?.(p, 'anomaly', raised?.id);
+    this.o.onFlag?.(p, 'anomaly', raised?.id, v.window);
   }
 
   /** A program the model never saw started (NewProgramWatch): one alert, further starts folded in. */

@@ -48,6 +48,8 @@ export interface SyscallWindow {
   final: boolean;
   /** Wall-clock ms when the window was emitted (injected clock). */
   at: number;
+  /** Calls of its process up to the window's last: the window is calls [end − tokens.length, end) (set by the tracker). */
+  end?: number;
 }
 
 /** A window with its model score (and, for a window at or above the threshold, why). */

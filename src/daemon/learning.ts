@@ -109,6 +109,7 @@ export function buildDeviceLearning(o: {
     start: () => Promise.resolve(),
     stop: () => {
       recorder.flush();
+      recorder.stop();
       return Promise.resolve();
     },
   };

@@ -193,8 +193,8 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
   const timers = systemTimers;
   const node = config.nodeName ?? 'unknown';
   const learning = o.learning ?? learnsDevice(config);
+  // Created when the learner starts, after the database opened.
   const models = learning ? new ModelStore(stateDirOf(config)) : undefined;
-  models?.open();
   const initial = await initialModel(o, models);
   const model = initial.model;
   const geometry = resolveGeometry(config, model.card);
@@ -230,9 +230,10 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     counters,
     log: log.child({ module: 'alerter' }),
     onQueued: () => reporters.wake(),
-    onFlag: (p, kind, alertId) => {
-      // What alerted is held back from the baseline until an operator allows it.
-      recorder?.flag(p.execId, alertId);
+    onFlag: (p, kind, alertId, window) => {
+      // What alerted is held back from the baseline until an operator allows it: an anomalous
+      // window's calls, or all of a new program.
+      recorder?.flag(p.execId, alertId, window?.end === undefined ? undefined : { end: window.end, length: window.tokens.length });
       o.onFlag?.(p, kind);
     },
     suppress: {

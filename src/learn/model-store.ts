@@ -46,7 +46,11 @@ export class ModelStore {
 
   /** Creates the folder and removes what a crash left mid-write. */
   open(): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+    } catch (e) {
+      throw new ModelStoreError(`cannot create the folder of this device's models ${this.dir}: ${(e as Error).message} (ARGOS_STATE_DIR; default: models/ beside the database)`);
+    }
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(STAGING) || name.startsWith(`${CURRENT_FILE}.tmp`)) rmSync(join(this.dir, name), { recursive: true, force: true });
     }

@@ -237,7 +237,7 @@ export class Tracker implements EventHandler, Lifecycle {
     }
     const map = this.tokenMap;
     if (map !== undefined) for (let i = 0; i < tokens.length; i++) tokens[i] = map[tokens[i]] ?? 1;
-    const win: SyscallWindow = { process: p.info, tokens, seq: p.seq, final, at: this.clock.now() };
+    const win: SyscallWindow = { process: p.info, tokens, seq: p.seq, final, at: this.clock.now(), end: p.count };
     p.seq++;
     p.since = 0;
     this.counters.windows++;

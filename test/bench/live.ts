@@ -16,7 +16,7 @@
 // (`live_alerts_per_hour_normal`, anomaly and new-program alerts); per attack behaviour,
 // whether it was alerted and the time from its start to its first alert.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -117,6 +117,7 @@ export async function runLive(o: { learn: string; normalSeconds: number; reps: n
   const learnMs = parseDuration(o.learn);
   if (learnMs === undefined) throw new Error(`--learn "${o.learn}" is not a duration`);
   const work = mkdtempSync(join(tmpdir(), 'argos-live-'));
+  for (const d of ['home', 'service', 'state']) mkdirSync(join(work, d));
   const db = join(work, 'state', 'argos.db');
   const atk = await attacker(buildImplant(work));
   const port = await freePort();
@@ -136,17 +137,20 @@ export async function runLive(o: { learn: string; normalSeconds: number; reps: n
   try {
     const log = createWriteStream(join(work, 'daemon.log'));
     daemon = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'run'], {
-      cwd: work,
+      cwd: ROOT,
       env: { ...process.env, ...env, ORT_DISABLE_TELEMETRY: '1', ARGOS_SOURCE: 'bpftrace', ARGOS_BPFTRACE_ROOT_PID: String(anchor.child.pid), ARGOS_HTTP_ADDRESS: `127.0.0.1:${port}`, ARGOS_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let attached = false;
+    let daemonLog = '';
     daemon.stderr?.on('data', (d: Buffer) => {
-      if (d.toString().includes('bpftrace is attached')) attached = true;
+      const text = d.toString();
+      if (text.includes('bpftrace is attached')) attached = true;
+      daemonLog = (daemonLog + text).slice(-20_000);
       log.write(d);
     });
     for (const end = Date.now() + 120_000; !attached; await sleep(100)) {
-      if (Date.now() > end || daemon.exitCode !== null) throw new Error(`the daemon did not attach bpftrace (see ${join(work, 'daemon.log')})`);
+      if (Date.now() > end || daemon.exitCode !== null) throw new Error(`the daemon did not attach bpftrace: ${daemonLog.slice(-1500)}`);
     }
     // The device's work starts: the service, then the job loop (seed 1).
     const started = Date.now();

@@ -234,28 +234,52 @@ void test('trimming cuts the largest programs down to one common size; the small
   assert.equal(commonCap([5, 1000], 3), 1, 'even the small one is cut when the goal is tiny');
 });
 
-void test('a batch that is not full is written after flushAfterMs; a full one at once', async () => {
-  const store = await openStore();
+void test('pieces settle before they are written: a verdict in the meantime holds back the window it judged, a late one is counted', async () => {
   const time = new FakeTime();
-  const r = recorderOn(store, { batch: 3, flushAfterMs: 2000, timers: time });
-  for (let i = 0; i < 2; i++) {
-    const p = proc(50 + i);
-    r.exec(p);
-    feed(r, p, ['read']);
-    r.exit(p.execId);
-  }
-  assert.equal(store.baselineStats().traces, 0, 'batched in memory');
+  const store = await openStore(time);
+  const r = recorderOn(store, { clock: time, timers: time, settleMs: 2000, batch: 4096 });
+  const calls = (n: number, name = 'read'): string[] => Array.from({ length: n }, () => name);
+  const a = proc(70);
+  r.exec(a);
+  feed(r, a, calls(5));
+  r.exit(a.execId);
   time.advance(1999);
-  assert.equal(store.baselineStats().traces, 0);
+  assert.equal(store.baselineStats().traces, 0, 'settling');
   time.advance(1);
-  assert.equal(store.baselineStats().traces, 2, 'written after 2 s');
-  for (let i = 0; i < 3; i++) {
-    const p = proc(60 + i);
-    r.exec(p);
-    feed(r, p, ['read']);
-    r.exit(p.execId);
-  }
-  assert.equal(store.baselineStats().traces, 5, 'a full batch is written at once');
-  assert.deepEqual(time.waiting, [], 'no timer left behind');
+  assert.equal(store.baselineStats().traces, 1, 'written once settled');
+
+  // A short process whose last window alerts after it exited.
+  const b = proc(71);
+  r.exec(b);
+  feed(r, b, calls(20, 'socket'));
+  r.exit(b.execId);
+  time.advance(500);
+  r.flag(b.execId, 'alert-b', { end: 20, length: 20 });
+  // A long-lived one: calls 30..59 alerted while it runs; before and after are learned.
+  const c = proc(72);
+  r.exec(c);
+  feed(r, c, [...calls(30, 'read'), ...calls(30, 'connect'), ...calls(10, 'write')]);
+  r.flag(c.execId, 'alert-c', { end: 60, length: 30 });
+  feed(r, c, calls(30, 'write'));
+  r.exit(c.execId);
+  time.advance(2000);
+  const learned = [...store.iterateBaseline()].map((t) => [t.execId, t.syscalls.split(' ').length, t.syscalls.split(' ')[0]]);
+  assert.deepEqual(learned.slice(1), [
+    ['exec-72', 30, 'read'],
+    ['exec-72', 40, 'write'],
+  ]);
+  assert.equal(store.quarantineStats().traces, 2, 'the short process and the window of the long one');
+  assert.equal(store.quarantineStats().syscalls, 50);
+  assert.equal(store.releaseQuarantine({ alertId: 'alert-c' }), 1, 'held back under its alert');
+
+  // Too late: written already.
+  const d = proc(73);
+  r.exec(d);
+  feed(r, d, calls(5));
+  r.exit(d.execId);
+  time.advance(4000);
+  r.flag(d.execId, 'alert-d', { end: 5, length: 5 });
+  assert.equal(r.late, 1);
+  assert.deepEqual(time.waiting, [], 'no timer left once everything is written');
   await store.stop();
 });

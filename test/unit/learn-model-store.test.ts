@@ -90,3 +90,11 @@ void test('the pointer: rollback to an installed version, back to the generic mo
   writeFileSync(join(store.dir, CURRENT_FILE), '3\n');
   assert.equal(store.current(), undefined);
 });
+
+void test('a state folder that cannot be created is a clear error naming the setting', () => {
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  const store = new ModelStore(join(file, 'models'));
+  assert.throws(() => store.open(), (e: unknown) => e instanceof ModelStoreError && /cannot create the folder of this device's models/.test(e.message) && /ARGOS_STATE_DIR/.test(e.message));
+  assert.equal(store.current(), undefined, 'reading a missing folder is no error: the generic model');
+});

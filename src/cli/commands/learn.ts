@@ -48,6 +48,7 @@ export const command: CommandModule = {
           endEarly.abort();
           await source.stop();
           recorder.flush();
+          recorder.stop();
           const stats = store.baselineStats();
           if (flags.json) ctx.stdout.write(`${JSON.stringify({ recorded: recorder.written, events: counters.events, baseline: stats })}\n`);
           else ctx.stdout.write(`recorded ${recorder.written} processes (${counters.syscalls} syscalls); the baseline now holds ${stats.traces} traces of ${stats.binaries} binaries, ${stats.syscalls} syscalls\nnext: argos train --baseline --db ${config.dbPath} --out DIR\n`);
