@@ -18,6 +18,8 @@ import type { Abi } from '../core/types.js';
 import { formatMapping } from '../syscalls/mapping.js';
 import { Tokenizer } from '../syscalls/tokenizer.js';
 import { windowsOfTrace } from '../tracker/index.js';
+import { heldOutScores, runFoldsInWorkers, traceScore, type FoldJob } from './cross-fit.js';
+import { isBun } from '../runtime/platform.js';
 import { CARD_FILE, MAPPING_FILE, MODEL_FILE, loadModel, type ClassifierOpener } from './folder.js';
 import { dataHash } from './data-hash.js';
 import type { TrainingData } from './traces.js';
@@ -58,12 +60,19 @@ export interface TrainOptions {
   programBy?: 'folder';
   family?: string;
   order?: number;
+  /** Neural families: state width; passes over the data. */
+  hidden?: number;
+  epochs?: number;
+  /** Ensemble: members, e.g. `gru:64,ngram:5`. */
+  members?: string;
   window?: number;
   delta?: number;
   minWindow?: number;
   seed?: number;
   targetFpr?: number;
   folds?: number;
+  /** Calibration folds trained at once, in worker threads (default 1: one after the other, on this thread). */
+  jobs?: number;
   name?: string;
   /** Creation time for the card and phase timings (default: the system clock). */
   clock?: Clock;
@@ -89,14 +98,17 @@ function checkRange(name: string, v: number, min: number, max: number, integer =
   }
 }
 
-/** A trace's score: the maximum over its windows as the daemon cuts them (short trace: one partial window). */
-export function traceScore(scorer: WindowScorer, tokens: Int32Array, window: number, delta: number, profile = 0): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const w of windowsOfTrace(tokens, { window, delta, minWindow: 1 })) {
-    const s = scorer.score(w, profile);
-    if (s > max) max = s;
+/** Options a family refuses (RangeError) are the user's data problem. */
+function asDataError(e: unknown): unknown {
+  return e instanceof RangeError ? new DataError(e.message) : e;
+}
+
+function guard<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw asDataError(e);
   }
-  return max;
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -109,15 +121,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const seed = opts.seed ?? TRAIN_DEFAULTS.seed;
   const targetFpr = opts.targetFpr ?? TRAIN_DEFAULTS.targetFpr;
   const folds = opts.folds ?? TRAIN_DEFAULTS.folds;
+  const jobs = opts.jobs ?? 1;
   checkRange('window', window, 2, 65536);
   checkRange('delta', delta, 1, window);
   checkRange('min-window', minWindow, 1, window);
   checkRange('seed', seed, 0, 2 ** 32 - 1);
   checkRange('target-fpr', targetFpr, 0, 1, false);
   checkRange('folds', folds, 2, 100);
+  checkRange('jobs', jobs, 1, 64);
   const progress = opts.progress ?? (() => undefined);
   const clock = opts.clock ?? systemClock;
   const started = clock.monotonic();
+  const cpuStarted = process.cpuUsage();
 
   const data = typeof opts.data === 'string' ? await readTrainingData(opts.data, opts.abi, progress, opts.programBy) : opts.data;
   const label = opts.dataLabel ?? data.label;
@@ -129,15 +144,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const traces = data.traces.map((t) => tokenize(tokenizer, t.calls));
   const syscalls = traces.reduce((s, t) => s + t.length, 0);
   const readSeconds = (clock.monotonic() - started) / 1000;
-  const familyOpts = opts.order === undefined ? {} : { order: opts.order };
-  const fit = (part: readonly Int32Array[], profiles?: FamilyOptions['profiles']): TrainedModel => {
-    try {
-      return family.train(part, vocabulary, profiles === undefined ? familyOpts : { ...familyOpts, profiles });
-    } catch (e) {
-      if (e instanceof RangeError) throw new DataError(e.message);
-      throw e;
-    }
+  const familyOpts: FamilyOptions = {
+    window,
+    seed,
+    ...(opts.order === undefined ? {} : { order: opts.order }),
+    ...(opts.hidden === undefined ? {} : { hidden: opts.hidden }),
+    ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }),
+    ...(opts.members === undefined ? {} : { members: opts.members }),
   };
+  const epochs = (phase: string) => (epoch: number): void => progress(phase, epoch, familyOpts.epochs ?? epoch);
+  const fit = (part: readonly Int32Array[], profiles?: FamilyOptions['profiles'], phase = 'epochs'): TrainedModel =>
+    guard(() => family.train(part, vocabulary, { ...familyOpts, onEpoch: epochs(phase), ...(profiles === undefined ? {} : { profiles }) }));
   const k = Math.min(folds, traces.length);
   const calStart = clock.monotonic();
   const named = family.profiles && opts.programs !== false && data.traces.some((t) => t.program !== undefined);
@@ -149,15 +166,36 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let thresholds: Float64Array | undefined;
   let profileCards: ProfileCard[] | undefined;
   let units = traces.length;
+  let model: TrainedModel | undefined;
+  let fitSeconds = 0;
   if (!profiled) {
-    // Cross-fitted calibration scores, one per trace.
+    // Cross-fitted calibration scores, one per trace; with jobs > 1 the folds train in
+    // worker threads while this thread trains the final model.
     const fold = foldsOf(traces.length, k, seed);
     const held = new Float64Array(traces.length);
+    const foldJobs: FoldJob[] = Array.from({ length: k }, (_, f) => ({ family: family.name, traces, fold, f, vocabulary, options: familyOpts, window, delta }));
+    const inWorkers = jobs > 1 && !isBun() ? runFoldsInWorkers(foldJobs, jobs, (done) => progress('calibrate', done, k)) : undefined;
+    // A failure is thrown where the workers' scores are awaited, below.
+    inWorkers?.catch(() => undefined);
+    const foldScores: Float64Array[] = [];
+    if (inWorkers === undefined) {
+      for (let f = 0; f < k; f++) {
+        foldScores.push(guard(() => heldOutScores(foldJobs[f], epochs(`fold ${f + 1}/${k} epochs`))));
+        progress('calibrate', f + 1, k);
+      }
+    } else {
+      const fitStart = clock.monotonic();
+      model = fit(traces, undefined, 'final epochs');
+      fitSeconds = (clock.monotonic() - fitStart) / 1000;
+      foldScores.push(
+        ...(await inWorkers.catch((e: unknown) => {
+          throw asDataError(e);
+        })),
+      );
+    }
     for (let f = 0; f < k; f++) {
-      const model = fit(traces.filter((_, i) => fold[i] !== f));
-      const scorer = model.scorer();
-      for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = traceScore(scorer, traces[i], window, delta);
-      progress('calibrate', f + 1, k);
+      let j = 0;
+      for (let i = 0; i < traces.length; i++) if (fold[i] === f) held[i] = foldScores[f][j++];
     }
     threshold = thresholdForFpr(held, targetFpr);
     let flagged = 0;
@@ -171,11 +209,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     threshold = 1;
     profileCards = assignment.names.map((program, id) => ({ program, ...cal.profiles[id] }));
   }
+  // With worker threads, the final model trained while the folds did (calibration's wall time includes it).
   const calibrateSeconds = (clock.monotonic() - calStart) / 1000;
 
-  const fitStart = clock.monotonic();
-  const model = profiled ? fit(traces, { of: assignment.of, count: assignment.count }) : fit(traces);
-  const fitSeconds = (clock.monotonic() - fitStart) / 1000;
+  if (model === undefined) {
+    const fitStart = clock.monotonic();
+    model = profiled ? fit(traces, { of: assignment.of, count: assignment.count }, 'final epochs') : fit(traces, undefined, 'final epochs');
+    fitSeconds = (clock.monotonic() - fitStart) / 1000;
+  }
   progress('fit', 1, 1);
   const onnx = model.toOnnx(window, { metadata: { vocabulary: String(vocabulary) }, ...(thresholds === undefined ? {} : { thresholds }) });
 
@@ -205,6 +246,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       fitSeconds: round(fitSeconds),
       calibrateSeconds: round(calibrateSeconds),
       trainSeconds: round((clock.monotonic() - started) / 1000),
+      cpuSeconds: round(cpuSecondsSince(cpuStarted)),
+      jobs,
       modelBytes: onnx.length,
     },
     created: new Date(clock.now()).toISOString(),
@@ -232,6 +275,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 export async function readTrainingData(path: string, abi: Abi | undefined, progress: Progress = () => undefined, programBy?: 'folder'): Promise<TrainingData> {
   const set = await readTraces(path, { ...(abi ? { abi } : {}), ...(programBy ? { programBy } : {}), onFile: (d, t) => progress('read', d, t) });
   return { label: path, traces: set.traces, sha256: await dataHash(set.root, set.files), abi: abi ?? 'names' };
+}
+
+/** CPU time of the whole process (every thread) since `from`. */
+function cpuSecondsSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
 }
 
 function round(v: number): number {

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { ngramFamily } from '../../src/model/families/ngram.js';
 import { stideFamily } from '../../src/model/families/stide.js';
-import type { Family } from '../../src/model/families/family.js';
+import type { Family, FamilyOptions } from '../../src/model/families/family.js';
+import { gruFamily } from '../../src/model/families/gru.js';
+import { ensembleFamily } from '../../src/model/families/ensemble.js';
 import { buildMapping, tokenize } from '../../src/model/vocabulary.js';
 import { Tokenizer } from '../../src/syscalls/tokenizer.js';
 import { generatedTrace } from '../helpers/model-data.js';
@@ -56,6 +58,44 @@ for (const [family, orders] of [[ngramFamily, [1, 2, 4, 6]], [stideFamily, [1, 3
       assert.ok(expected.some((e) => e > 0), 'some windows score above 0');
     });
   }
+}
+
+// The neural language model and ensembles (float arithmetic in another order than the
+// TypeScript scorer: a wider window may move a score in its last bits); both give each call's
+// surprisal too.
+const neural: [Family, string, FamilyOptions][] = [
+  [gruFamily, 'hidden 8', { hidden: 8, epochs: 2, window: 32 }],
+  [ensembleFamily(() => [ngramFamily, stideFamily, gruFamily]), 'gru:8,ngram:3,gru:6', { members: 'gru:8,ngram:3,gru:6', epochs: 2, window: 32 }],
+];
+for (const [family, label, opts] of neural) {
+  void test(`${family.name} ${label}: ONNX Runtime scores and surprisals equal the TypeScript ones; padding changes nothing`, async () => {
+    const model = family.train(traces, V, opts);
+    const scorer = model.scorer();
+    const expected = windows.map((w) => scorer.score(w));
+    const session = await ort.InferenceSession.create(model.toOnnx(WIDTH));
+    try {
+      assert.deepEqual(session.outputNames, ['score', 'surprisal']);
+      const data = new BigInt64Array(windows.length * WIDTH);
+      windows.forEach((w, i) => w.forEach((t, j) => (data[i * WIDTH + j] = BigInt(t))));
+      const out = await session.run({ syscalls: new ort.Tensor('int64', data, [windows.length, WIDTH]) });
+      const got = out.score.data as Float32Array;
+      const surprisal = out.surprisal.data as Float32Array;
+      expected.forEach((e, i) => assert.ok(Math.abs(got[i] - e) <= 1e-4, `window ${i} (length ${windows[i].length}): ORT ${got[i]}, TS ${e}`));
+      // Each call's surprisal as the TypeScript scorer gives it, 0 on padding.
+      windows.forEach((w, i) => {
+        const want = scorer.surprisals?.(w) ?? new Float64Array(0);
+        assert.equal(want.length, w.length);
+        for (let j = 0; j < WIDTH; j++) {
+          const expect = j < w.length ? want[j] : 0;
+          assert.ok(Math.abs(surprisal[i * WIDTH + j] - expect) <= 1e-4, `window ${i} call ${j}: ORT ${surprisal[i * WIDTH + j]}, TS ${expect}`);
+        }
+      });
+      const wider = await scoreWithOrt(model.toOnnx(WIDTH * 2), windows, WIDTH * 2);
+      got.forEach((g, i) => assert.ok(Math.abs(wider[i] - g) <= 1e-6, `window ${i}: width ${WIDTH} ${g}, width ${WIDTH * 2} ${wider[i]}`));
+    } finally {
+      await session.release();
+    }
+  });
 }
 
 void test('ngram with profiles: ONNX Runtime gives each profile\'s score over its threshold, and every call\'s surprisal', async () => {

@@ -64,6 +64,31 @@ void test('the same data and seed give the same model bytes; another seed only m
   assert.equal(ca.family, 'stide');
 });
 
+void test('a GRU and n-gram ensemble trains to the same bytes for the same seed (folds in worker threads or not), and separates the attacks', async () => {
+  const a = join(dir, 'ens-a');
+  const b = join(dir, 'ens-b');
+  const flags = ['--data', set.train, '--window', '64', '--delta', '32', '--family', 'ensemble', '--members', 'gru:8,ngram:3', '--epochs', '3', '--no-progress'];
+  for (const [o, jobs] of [[a, '1'], [b, '2']]) {
+    const t = await argos('train', ...flags, '--out', o, '--jobs', jobs);
+    assert.equal(t.code, 0, t.stderr);
+  }
+  assert.deepEqual(readFileSync(join(a, 'model.onnx')), readFileSync(join(b, 'model.onnx')));
+  const card = parseCard(readFileSync(join(a, 'model.json'), 'utf8'), 'a');
+  assert.equal(card.threshold, parseCard(readFileSync(join(b, 'model.json'), 'utf8'), 'b').threshold);
+  assert.equal(card.family, 'ensemble');
+  assert.equal(card.metrics.members, 2);
+  assert.equal(card.metrics.member1Hidden, 8);
+  assert.equal(card.metrics.member2Order, 3);
+  assert.ok(card.metrics.parityMaxDiff <= 1e-4);
+  const e = await argos('evaluate', '--model', a, '--normal', set.normal, '--attack', set.attack, '--json', '--no-progress');
+  assert.equal(e.code, 0, e.stderr);
+  const r = JSON.parse(e.stdout) as { auc: number };
+  assert.ok(r.auc > 0.9, `auc ${r.auc}`);
+  const bad = await argos('train', '--data', set.train, '--family', 'ensemble', '--members', 'gru:8,lstm:3', '--out', join(dir, 'ens-bad'));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown family "lstm"/);
+});
+
 void test('numeric traces need --abi and are read with it; Tetragon recordings are split per process', async () => {
   const nums = join(dir, 'numeric');
   mkdirSync(nums);

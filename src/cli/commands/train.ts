@@ -24,12 +24,16 @@ interface TrainFlags {
   abi?: string;
   family: string;
   order?: string;
+  hidden?: string;
+  epochs?: string;
+  members?: string;
   window: string;
   delta: string;
   minWindow?: string;
   seed: string;
   targetFpr: string;
   folds: string;
+  jobs: string;
   name?: string;
   json?: boolean;
   progress: boolean;
@@ -50,12 +54,16 @@ export const command: CommandModule = {
       .option('--min-program-calls <n>', `calls a program needs for a profile of its own (default ${TRAIN_DEFAULTS.minProgramCalls})`)
       .option('--family <name>', `model family: ${FAMILIES.map((f) => `${f.name} (${f.description})`).join('; ')}`, TRAIN_DEFAULTS.family)
       .option('--order <n>', 'n-gram order (ngram: 6, stide: 6)')
+      .option('--hidden <n>', 'gru: state width (default 64)')
+      .option('--epochs <n>', 'gru: passes over the training data (default 12)')
+      .option('--members <list>', 'ensemble: its members as family:size, comma-separated (size = order or state width), e.g. gru:64,ngram:5')
       .option('--window <n>', 'syscalls per window', String(TRAIN_DEFAULTS.window))
       .option('--delta <n>', 'new syscalls between two windows of a process', String(TRAIN_DEFAULTS.delta))
       .option('--min-window <n>', `shortest partial window the daemon scores at process exit (default: ${TRAIN_DEFAULTS.minWindow}, at most the window)`)
       .option('--seed <n>', 'seed of the calibration folds', String(TRAIN_DEFAULTS.seed))
       .option('--target-fpr <rate>', 'share of held-out normal processes allowed to raise an alert; sets the threshold', String(TRAIN_DEFAULTS.targetFpr))
       .option('--folds <n>', 'cross-fitting folds for the threshold calibration', String(TRAIN_DEFAULTS.folds))
+      .option('--jobs <n>', 'calibration folds trained at once, each in a worker thread (the final model trains meanwhile); the model is the same', '1')
       .option('--name <name>', 'model name in the card (default: <family>-<window>)')
       .option('--json', 'print the model card as one JSON object')
       .option('--no-progress', 'no progress bar or progress lines')
@@ -74,12 +82,16 @@ export const command: CommandModule = {
             ...(flags.minProgramCalls === undefined ? {} : { minProgramCalls: numberFlag('--min-program-calls', flags.minProgramCalls) }),
             family: flags.family,
             ...(flags.order === undefined ? {} : { order: numberFlag('--order', flags.order) }),
+            ...(flags.hidden === undefined ? {} : { hidden: numberFlag('--hidden', flags.hidden) }),
+            ...(flags.epochs === undefined ? {} : { epochs: numberFlag('--epochs', flags.epochs) }),
+            ...(flags.members === undefined ? {} : { members: flags.members }),
             window: numberFlag('--window', flags.window),
             delta: numberFlag('--delta', flags.delta),
             ...(flags.minWindow === undefined ? {} : { minWindow: numberFlag('--min-window', flags.minWindow) }),
             seed: numberFlag('--seed', flags.seed),
             targetFpr: numberFlag('--target-fpr', flags.targetFpr),
             folds: numberFlag('--folds', flags.folds),
+            jobs: numberFlag('--jobs', flags.jobs),
             ...(flags.name === undefined ? {} : { name: flags.name }),
             progress: (p, d, t) => progress.update(p, d, t),
             openClassifier: openInlineClassifier,

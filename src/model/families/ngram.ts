@@ -27,7 +27,7 @@
 // The ONNX graph computes the same keys in int64 and looks them up with ai.onnx.ml
 // LabelEncoder (a hash map), so the graph holds only seen n-grams.
 import { GraphBuilder } from '../onnx/builder.js';
-import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, meanOfMasked, unpadded, type Family, type FamilyOptions, type OnnxOptions, type TrainedModel, type WindowScorer } from './family.js';
+import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, meanOfMasked, unpadded, type Family, type FamilyOptions, type GraphInput, type GraphScore, type OnnxOptions, type TrainedModel, type WindowScorer } from './family.js';
 
 export type Smoothing = 'witten-bell' | 'absolute';
 
@@ -281,10 +281,30 @@ export class NgramScorer implements WindowScorer {
  * by the profile's threshold. Tokens >= vocabulary are read as unknown (1).
  */
 export function ngramToOnnx(model: NgramModel, window: number, opts: OnnxOptions = {}): Uint8Array {
-  const V = model.vocabulary;
   const g = new GraphBuilder('argos-ngram');
-  const { x, valid, contexts } = keyedInput(g, V, window, model.order - 1);
+  const keyed = keyedInput(g, model.vocabulary, window, model.order - 1);
   const profile = opts.thresholds === undefined ? undefined : g.input('profile', 'int64', ['batch']);
+  const surprisal = ngramSurprisal(g, model, keyed, profile);
+  let score = meanOfMasked(g, surprisal, keyed.valid);
+  if (profile !== undefined && opts.thresholds !== undefined) {
+    const thresholds = g.constant('thresholds', 'float32', [opts.thresholds.length], opts.thresholds);
+    score = g.op('Div', [score, g.op('Gather', [thresholds, profile], { axis: 0 })]);
+  }
+  g.output(score, 'float32', ['batch'], 'score');
+  g.output(surprisal, 'float32', ['batch', window], 'surprisal');
+  return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), profiles: String(model.programs?.count ?? 1), ...opts.metadata } });
+}
+
+/** The model's scoring (shared model only) in a graph that has the input: for ensembles. */
+export function emitNgram(g: GraphBuilder, model: NgramModel, input: GraphInput): GraphScore {
+  const surprisal = ngramSurprisal(g, model, keyedInput(g, model.vocabulary, input.window, model.order - 1, input));
+  return { score: meanOfMasked(g, surprisal, input.valid), surprisal };
+}
+
+/** Each call's surprisal, float32 [batch, window] (0 on padding), by `profile`'s program levels when given. */
+function ngramSurprisal(g: GraphBuilder, model: NgramModel, keyed: GraphInput & { contexts: string[] }, profile?: string): string {
+  const V = model.vocabulary;
+  const { x, valid, contexts } = keyed;
   let p = g.op('Gather', [g.constant('unigram', 'float32', [V], model.unigram), x], { axis: 0 });
   for (let k = 2; k <= model.order; k++) {
     const ctx = contexts[k - 2];
@@ -312,15 +332,7 @@ export function ngramToOnnx(model: NgramModel, window: number, opts: OnnxOptions
       p = g.op('Add', [a, g.op('Mul', [b, p])]);
     }
   }
-  const surprisal = g.op('Mul', [g.op('Min', [g.op('Neg', [g.op('Log', [p])]), g.scalar(model.cap, 'cap')]), valid]);
-  let score = meanOfMasked(g, surprisal, valid);
-  if (profile !== undefined && opts.thresholds !== undefined) {
-    const thresholds = g.constant('thresholds', 'float32', [opts.thresholds.length], opts.thresholds);
-    score = g.op('Div', [score, g.op('Gather', [thresholds, profile], { axis: 0 })]);
-  }
-  g.output(score, 'float32', ['batch'], 'score');
-  g.output(surprisal, 'float32', ['batch', window], 'surprisal');
-  return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'ngram', order: String(model.order), profiles: String(programs?.count ?? 1), ...opts.metadata } });
+  return g.op('Mul', [g.op('Min', [g.op('Neg', [g.op('Log', [p])]), g.scalar(model.cap, 'cap')]), valid]);
 }
 
 export const ngramFamily: Family = {
@@ -338,6 +350,7 @@ export const ngramFamily: Family = {
       profiles: model.programs?.count ?? 1,
       scorer: () => new NgramScorer(model),
       toOnnx: (window, onnx) => ngramToOnnx(model, window, onnx),
+      emit: (g, input) => emitNgram(g, model, input),
       describe: () => ({
         order: model.order,
         ngrams: model.levels.reduce((s, l) => s + l.keys.length, 0),

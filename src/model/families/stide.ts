@@ -3,7 +3,7 @@
 // sequences that were never seen (positions with fewer than n-1 calls before them in the
 // window are not judged, so padding cannot change a score). A window shorter than n scores 0.
 import { GraphBuilder } from '../onnx/builder.js';
-import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, unpadded, type Family, type FamilyOptions, type TrainedModel, type WindowScorer } from './family.js';
+import { checkOrder, clampToVocabulary, gramKey, keyAt, keyedInput, maskedMean, singleModelOnnx, unpadded, type Family, type FamilyOptions, type GraphInput, type GraphScore, type TrainedModel, type WindowScorer } from './family.js';
 
 export const STIDE_DEFAULT_ORDER = 6;
 
@@ -40,10 +40,10 @@ export class StideScorer implements WindowScorer {
   }
 }
 
-export function stideToOnnx(model: StideModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
+/** The model's scoring in a graph that has the input: the share of unseen sequences among the judged positions. */
+export function emitStide(g: GraphBuilder, model: StideModel, input: GraphInput): GraphScore {
   const V = model.vocabulary;
-  const g = new GraphBuilder('argos-stide');
-  const { x, valid, shifted, contexts, zero } = keyedInput(g, V, window, model.order - 1);
+  const { x, valid, shifted, contexts, zero } = keyedInput(g, V, input.window, model.order - 1, input);
   let unseen: string;
   let judged = valid;
   if (model.order === 1) {
@@ -57,8 +57,11 @@ export function stideToOnnx(model: StideModel, window: number, metadata: Record<
     const full = g.op('Cast', [g.op('Not', [g.op('Equal', [shifted[model.order - 2], zero])])], { to: 1 });
     judged = g.op('Mul', [valid, full]);
   }
-  g.output(maskedMean(g, unseen, judged), 'float32', ['batch'], 'score');
-  return g.toBytes({ opset: 17, mlOpset: 2, metadata: { family: 'stide', order: String(model.order), ...metadata } });
+  return { score: maskedMean(g, unseen, judged) };
+}
+
+export function stideToOnnx(model: StideModel, window: number, metadata: Record<string, string> = {}): Uint8Array {
+  return singleModelOnnx('argos-stide', (g, input) => emitStide(g, model, input), model.vocabulary, window, { mlOpset: 2, metadata: { family: 'stide', order: String(model.order), ...metadata } });
 }
 
 export const stideFamily: Family = {
@@ -73,6 +76,7 @@ export const stideFamily: Family = {
       profiles: 1,
       scorer: () => new StideScorer(model),
       toOnnx: (window, onnx) => stideToOnnx(model, window, onnx?.metadata),
+      emit: (g, input) => emitStide(g, model, input),
       describe: () => ({ order: model.order, sequences: model.keys.length }),
     };
   },
