@@ -231,9 +231,12 @@ export async function buildPipeline(o: PipelineOptions): Promise<Pipeline> {
     log: log.child({ module: 'alerter' }),
     onQueued: () => reporters.wake(),
     onFlag: (p, kind, alertId, window) => {
-      // What alerted is held back from the baseline until an operator allows it: an anomalous
-      // window's calls, or all of a new program.
-      recorder?.flag(p.execId, alertId, window?.end === undefined ? undefined : { end: window.end, length: window.tokens.length });
+      // What the device's own model flags is held back from the baseline until an operator
+      // allows it: an anomalous window's calls, or all of a new program. While the device is
+      // learnt, what the generic model flags is reported but still learned: it does not know
+      // the device, and holding back its false alarms (a service it finds odd) would keep the
+      // device's model from ever learning them (README, "the first day of a device").
+      if (learner !== undefined && learner.version > 0) recorder?.flag(p.execId, alertId, window?.end === undefined ? undefined : { end: window.end, length: window.tokens.length });
       o.onFlag?.(p, kind);
     },
     suppress: {

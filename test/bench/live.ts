@@ -4,7 +4,7 @@
 // by itself, then watches fresh normal activity of the same workload (another seed) and the
 // attack behaviours of build/recording/attacks/ (on this machine's loopback; they clean up).
 //
-//   sudo node --import tsx test/bench/live.ts [--json] [--learn 3m] [--normal 600] [--reps 1]
+//   sudo node --import tsx test/bench/live.ts [--json] [--learn 3m] [--normal 600] [--reps 1] [--keep]
 //
 // The daemon watches only the processes a dedicated shell (the anchor) starts: the rest of the
 // machine is left out in the kernel. During each attack the normal job loop is paused (its
@@ -111,7 +111,7 @@ async function metric(port: number, name: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-export async function runLive(o: { learn: string; normalSeconds: number; reps: number; log: (s: string) => void }): Promise<LiveResult> {
+export async function runLive(o: { learn: string; normalSeconds: number; reps: number; log: (s: string) => void; keep?: boolean }): Promise<LiveResult> {
   if (process.getuid?.() !== 0) throw new Error('run as root: bpftrace loads BPF programs');
   if (findExecutable('bpftrace') === undefined) throw new Error('bpftrace is not installed (apt-get install bpftrace)');
   const learnMs = parseDuration(o.learn);
@@ -227,19 +227,21 @@ export async function runLive(o: { learn: string; normalSeconds: number; reps: n
     if (daemon !== undefined) await stopChild(daemon);
     await anchor.stop();
     await atk.close();
-    rmSync(work, { recursive: true, force: true });
+    if (o.keep) o.log(`live: kept ${work} (the daemon's database, models and log)`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, learn: { type: 'string', default: '3m' }, normal: { type: 'string', default: '600' }, reps: { type: 'string', default: '1' } } });
-  const r = await runLive({ learn: values.learn, normalSeconds: Number(values.normal), reps: Number(values.reps), log: (s) => process.stderr.write(`${s}\n`) });
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, learn: { type: 'string', default: '3m' }, normal: { type: 'string', default: '600' }, reps: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } } });
+  const r = await runLive({ learn: values.learn, normalSeconds: Number(values.normal), reps: Number(values.reps), keep: values.keep, log: (s) => process.stderr.write(`${s}\n`) });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
   process.stdout.write(`learnt in ${r.learn_seconds} s (period ${r.learn_period}): model v${r.model.version}, ${r.model.programs} programs\n`);
   process.stdout.write(`fresh normal, ${r.normal_seconds} s: ${r.normal_flagged_windows} of ${r.normal_windows} windows flagged (${(r.live_window_fpr * 100).toFixed(2)}%), ${r.normal_alerts.length} alerts (${r.live_alerts_per_hour_normal} per hour)\n`);
+  for (const a of r.normal_alerts) process.stdout.write(`  ${a.kind} ${a.program}${a.score === undefined ? '' : ` ${a.score}`}\n`);
   process.stdout.write(`attacks alerted: ${r.live_attacks_detected}; from start to first alert: median ${r.latency_median_s} s, max ${r.latency_max_s} s\n`);
   for (const a of r.attacks) process.stdout.write(`  ${a.type}#${a.rep}: ${a.detected ? `${a.latency_s} s, ${a.alerts.map((x) => `${x.kind} ${x.program}`).join(', ')}` : 'not alerted'}\n`);
 }
