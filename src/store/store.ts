@@ -413,36 +413,30 @@ export class SqliteStore implements Store, Lifecycle {
   }
 
   appendBaseline(traces: readonly BaselineTrace[], maxCalls?: number): void {
-    if (traces.length === 0) return;
-    const db = this.db;
-    const ins = db.prepare('INSERT INTO baseline (exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?)');
-    db.transaction(() => {
-      let calls = 0;
-      for (const t of traces) {
-        const s = t.syscalls.trim();
-        const length = s === '' ? 0 : s.split(/\s+/).length;
-        ins.run(t.execId, t.binary, t.program ?? t.binary, t.startedAt, length, s);
-        calls += length;
-      }
-      this.addCalls('baseline', calls);
-      if (maxCalls !== undefined) this.trim('baseline', maxCalls);
-    });
+    this.insertTraces('baseline', traces, maxCalls);
   }
 
   quarantine(traces: readonly QuarantinedTrace[], maxCalls?: number): void {
+    this.insertTraces('quarantine', traces, maxCalls);
+  }
+
+  /** Adds traces (a quarantined one with the alert that held it back) in one transaction, then keeps the table's size. */
+  private insertTraces(table: TracesTable, traces: readonly QuarantinedTrace[], maxCalls: number | undefined): void {
     if (traces.length === 0) return;
     const db = this.db;
-    const ins = db.prepare('INSERT INTO quarantine (alert_id, exec_id, binary, program, started_at, length, syscalls) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const ins = db.prepare(`INSERT INTO ${table} (exec_id, binary, program, started_at, length, syscalls${table === 'quarantine' ? ', alert_id' : ''}) VALUES (?, ?, ?, ?, ?, ?${table === 'quarantine' ? ', ?' : ''})`);
     db.transaction(() => {
       let calls = 0;
       for (const t of traces) {
         const s = t.syscalls.trim();
         const length = s === '' ? 0 : s.split(/\s+/).length;
-        ins.run(t.alertId ?? null, t.execId, t.binary, t.program ?? t.binary, t.startedAt, length, s);
+        const row = [t.execId, t.binary, t.program ?? t.binary, t.startedAt, length, s];
+        if (table === 'quarantine') ins.run(...row, t.alertId ?? null);
+        else ins.run(...row);
         calls += length;
       }
-      this.addCalls('quarantine', calls);
-      if (maxCalls !== undefined) this.trim('quarantine', maxCalls);
+      this.addCalls(table, calls);
+      if (maxCalls !== undefined) this.trim(table, maxCalls);
     });
   }
 
