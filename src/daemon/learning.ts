@@ -94,6 +94,8 @@ export function buildDeviceLearning(o: {
     log: log.child({ module: 'learning' }),
     onState: o.onState,
     onExternalChange: o.onExternalChange,
+    // Declared below; called only once training begins.
+    checkpoint: () => recorder.checkpoint(),
   });
   const recorder = new BaselineRecorder({
     store,

@@ -98,6 +98,8 @@ export interface LearnerOptions {
   onState?: (state: StatePayload) => void;
   /** The database changed under the daemon (an operator's allowance from the CLI). */
   onExternalChange?: () => void;
+  /** Called right before a training: what the recorder holds is written (long-lived processes too). */
+  checkpoint?: () => void;
 }
 
 export class Learner implements Lifecycle {
@@ -291,6 +293,11 @@ export class Learner implements Lifecycle {
   }
 
   private async trainOnce(before: DaemonState): Promise<void> {
+    try {
+      this.o.checkpoint?.();
+    } catch (e) {
+      this.o.log.warn({ err: e }, 'cannot write what the recorder holds before the training');
+    }
     const staging = this.o.models.staging();
     const current = this.o.models.current();
     const started = this.o.clock.now();

@@ -30,8 +30,10 @@ export interface BaselineRecorderOptions {
   timers?: Timers;
   /** How long a piece waits for a verdict that holds it back before it is written (default 2 s). */
   settleMs?: number;
-  /** A long-lived process's calls are written in pieces of this many (default 8192). */
+  /** A long-lived process's calls are written in pieces of this many (default 8192), */
   segmentCalls?: number;
+  /** or once its oldest unwritten call is this old (default 5 min), so a quiet service is learnt too. */
+  maxPieceAgeMs?: number;
   /** Calls waiting in memory at most (default 2,000,000). */
   maxBufferedCalls?: number;
   /** Pieces written per transaction at most (default 4096), or this many calls (default 65,536). */
@@ -62,6 +64,8 @@ interface Live {
   n: number;
   /** Calls of the process so far; `calls` holds [total − n, total). */
   total: number;
+  /** Monotonic time its current piece began. */
+  since: number;
   /** The whole process is held back (a new program): its alert, or null for one without id. */
   flag?: string | null;
 }
@@ -89,6 +93,7 @@ export class BaselineRecorder implements EventHandler {
   private readonly maxBuffered: number;
   private readonly maxProcesses: number;
   private readonly settleMs: number;
+  private readonly maxPieceAge: number;
   private buffered = 0;
   private timer: unknown;
   /** Traces (and pieces) written to the baseline so far. */
@@ -103,6 +108,7 @@ export class BaselineRecorder implements EventHandler {
     this.maxBuffered = o.maxBufferedCalls ?? 2_000_000;
     this.maxProcesses = o.maxProcesses ?? 20_000;
     this.settleMs = o.timers === undefined ? 0 : (o.settleMs ?? 2000);
+    this.maxPieceAge = o.maxPieceAgeMs ?? 300_000;
   }
 
   syscall(key: string, token: number, line: EventLine): void {
@@ -111,6 +117,8 @@ export class BaselineRecorder implements EventHandler {
       const info = line.process();
       p = this.add(key, info === undefined ? undefined : inheritProgram(info, (id) => this.live.get(id)?.info));
     }
+    // Every 256 calls: a piece that has waited long enough is cut.
+    if ((p.n & 255) === 255 && this.o.clock.monotonic() - p.since >= this.maxPieceAge) this.cut(key, p);
     if (p.n === p.calls.length) {
       if (p.n >= this.segmentCalls) this.cut(key, p);
       else {
@@ -182,6 +190,16 @@ export class BaselineRecorder implements EventHandler {
     if (covered < to - from) this.late++;
   }
 
+  /**
+   * Before a training: what live processes did so far is cut into pieces and everything is
+   * written now (settling is skipped: the verdicts of what was cut so far are in), so the
+   * baseline holds everything seen, long-lived processes too.
+   */
+  checkpoint(): void {
+    for (const [key, p] of this.live) this.cut(key, p);
+    this.writeSettled(Number.POSITIVE_INFINITY);
+  }
+
   /** Writes every live process's calls so far and everything settling. */
   flush(): void {
     for (const [key, p] of [...this.live]) {
@@ -212,7 +230,7 @@ export class BaselineRecorder implements EventHandler {
       }
     }
     const program = info === undefined || info.binary === '' ? undefined : programKey(info);
-    const p: Live = { info, program, startedAt: this.o.clock.now(), calls: new Uint16Array(Math.min(64, this.segmentCalls)), n: 0, total: 0 };
+    const p: Live = { info, program, startedAt: this.o.clock.now(), calls: new Uint16Array(Math.min(64, this.segmentCalls)), n: 0, total: 0, since: this.o.clock.monotonic() };
     this.live.set(key, p);
     if (info !== undefined && info.pid > 0) this.byPid.set(info.pid, key);
     if (this.o.countProcesses) this.o.counters.processes++;
@@ -241,6 +259,7 @@ export class BaselineRecorder implements EventHandler {
     if (count < p.n) p.calls.copyWithin(0, count, p.n);
     p.n -= count;
     p.startedAt = this.o.clock.now();
+    p.since = this.o.clock.monotonic();
     this.settling.push(piece);
     const list = this.settlingOf.get(key);
     if (list === undefined) this.settlingOf.set(key, [piece]);

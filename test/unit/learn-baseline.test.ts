@@ -283,3 +283,25 @@ void test('pieces settle before they are written: a verdict in the meantime hold
   assert.deepEqual(time.waiting, [], 'no timer left once everything is written');
   await store.stop();
 });
+
+void test('a quiet long-lived process is learnt too: its calls are cut after maxPieceAgeMs, and all of them before a training', async () => {
+  const time = new FakeTime();
+  const store = await openStore(time);
+  const r = recorderOn(store, { clock: time, maxPieceAgeMs: 60_000 });
+  const service = proc(80, '/usr/bin/python3.11');
+  r.exec(service);
+  feed(r, service, Array.from({ length: 100 }, () => 'poll'));
+  time.advance(60_000);
+  assert.equal(store.baselineStats().traces, 0, 'nothing cut before 256 calls are checked');
+  feed(r, service, Array.from({ length: 200 }, () => 'accept4'));
+  assert.equal(store.baselineStats().traces, 1, 'cut once its piece was a minute old');
+  feed(r, service, ['recvfrom', 'sendto']);
+  r.checkpoint();
+  assert.deepEqual(
+    [...store.iterateBaseline()].map((t) => t.syscalls.split(' ').length),
+    [255, 47],
+    'a checkpoint writes what it still holds',
+  );
+  assert.equal(r.size, 1, 'and keeps following it');
+  await store.stop();
+});

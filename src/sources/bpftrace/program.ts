@@ -8,9 +8,10 @@
 //                                                            argv's bytes (NUL-separated, at most
 //                                                            ARGV_MAX of <length>) printed by %r
 //   E <pid> <ktime> <ppid> <parent ktime> <uid> <filename>   exec
-//   F <pid> <ktime> <child pid>                              fork or clone: the child (a process,
-//                                                            or a thread, which never shows up
-//                                                            as a pid) runs the parent's program
+//   F <pid> <ktime> <child pid>                              fork or clone: the child runs the
+//                                                            parent's program; printed from the
+//                                                            child just before its first syscall
+//                                                            (a thread's is never printed)
 //   S <pid> <ktime> <syscall id>                             syscall entry
 //   X <pid> <ktime> <exit code>                              exit of a thread-group leader
 //   R ready                                                  once, when every probe is attached
@@ -31,7 +32,10 @@ tracepoint:sched:sched_process_fork
   if ($3 != 0) { @tree[args->child_pid] = 1; }
   $k = @exec[pid];
   if ($k == 0) { $k = curtask->group_leader->start_time; }
-  printf("F %d %llu %d\\n", pid, $k, args->child_pid);
+  // Printed by the child before its first syscall (below): on the child's CPU, so it is read
+  // before that syscall, never after it (per-CPU buffers are read in no common order).
+  @fpid[args->child_pid] = pid;
+  @fkey[args->child_pid] = $k;
 }
 
 tracepoint:sched:sched_process_exec
@@ -55,6 +59,12 @@ tracepoint:sched:sched_process_exec
 tracepoint:raw_syscalls:sys_enter
 /pid != $1 && pid != $2 && ($3 == 0 || @tree[pid])/
 {
+  $f = @fpid[pid];
+  if ($f != 0) {
+    printf("F %d %llu %d\\n", $f, @fkey[pid], pid);
+    delete(@fpid[pid]);
+    delete(@fkey[pid]);
+  }
   $k = @exec[pid];
   if ($k == 0) { $k = curtask->group_leader->start_time; }
   printf("S %d %llu %ld\\n", pid, $k, args->id);
@@ -70,6 +80,9 @@ tracepoint:sched:sched_process_exit
     delete(@exec[pid]);
   }
   if ($3 != 0) { delete(@tree[tid]); }
+  // A thread's id is never a pid: what its creation left is removed here.
+  delete(@fpid[tid]);
+  delete(@fkey[tid]);
 }
 
 // Attached last, so its first tick means every probe above is attached (bpftrace prints
