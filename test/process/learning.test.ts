@@ -176,7 +176,7 @@ test('argos run learns the device, swaps its own model in without a restart, and
     if (run.child.exitCode === null) run.child.kill('SIGKILL');
     await run.done;
     await sub.close();
-    await broker.stop();
+    await broker.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
 });
