@@ -21,18 +21,25 @@ export function whyOf(tokens: Int32Array, surprisal: Float32Array, names: readon
   const offset = tokens.length - surprisal.length;
   let mean = 0;
   for (const v of surprisal) mean += v / Math.max(1, surprisal.length);
-  const order = Array.from(surprisal.keys()).sort((a, b) => surprisal[b] - surprisal[a] || a - b);
   const shown: [number, number][] = [];
   const out: WhyCall[] = [];
-  for (const i of order) {
-    if (out.length >= top || !(surprisal[i] > 0) || surprisal[i] < mean) break;
-    const at = i + offset;
+  // `top` passes over the window, each taking the most surprising call not yet shown (the
+  // lowest index among equals): the order a full sort would give, without sorting every call
+  // of every alerting window.
+  while (out.length < top) {
+    let best = -1;
+    for (let i = 0; i < surprisal.length; i++) {
+      if (best >= 0 && !(surprisal[i] > surprisal[best])) continue;
+      const at = i + offset;
+      if (!shown.some(([a, b]) => at >= a && at <= b)) best = i;
+    }
+    if (best < 0 || !(surprisal[best] > 0) || surprisal[best] < mean) break;
+    const at = best + offset;
     const from = Math.max(0, at - context + 1);
-    if (shown.some(([a, b]) => at >= a && at <= b)) continue;
     shown.push([from, at]);
     const calls: string[] = [];
     for (let j = from; j <= at; j++) calls.push(names[tokens[j]] ?? 'unknown');
-    out.push({ calls: calls.join(' '), surprisal: Math.round(surprisal[i] * 10) / 10 });
+    out.push({ calls: calls.join(' '), surprisal: Math.round(surprisal[best] * 10) / 10 });
   }
   return out;
 }

@@ -10,7 +10,7 @@
 // deletes them. `--quick` asks every module for fewer, shorter runs (a smoke run, not figures
 // to publish).
 //
-// The JSON object has the figures the issue names at the top level (the median of each
+// The JSON object has the headline figures at the top level (the median of each
 // module's runs) and, under `spread`, the median, min and max behind each one, plus the
 // goals, the machine, and the modules' full reports under `details`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ export interface Spread {
 export const MODULES = ['parse', 'classify', 'programs', 'memory', 'e2e', 'binary', 'hub', 'live'] as const;
 export type ModuleName = (typeof MODULES)[number];
 
-/** The top-level keys of `--json`, in the issue's order. */
+/** The top-level keys of `--json`, in the order of the table. */
 export interface SuiteFigures {
   parse_track_events_per_s: number | null;
   line_split_events_per_s: number | null;
