@@ -10,6 +10,9 @@
 // machine is left out in the kernel. During each attack the normal job loop is paused (its
 // last jobs finish first), so an alert raised between the attack's start and 15 s after its
 // end is the attack's; the fresh-normal phase measures how often an alert comes without one.
+// The web shell's request is sent from outside that tree (it is the attacker's side); what it
+// makes the service run is watched. A flagged window or new-program start folded into an alert
+// already open (throttling per program) is counted apart (`folded`, `attacks_flagged`).
 //
 // Reported: the time from the workload's start to detecting; over the fresh-normal phase,
 // flagged windows / scored windows (`live_window_fpr`) and alerts per hour
@@ -31,6 +34,9 @@ import { ATTACKS, SCRIPTS, attacker, buildImplant, deviceEnv, stopChild, type At
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** Behaviours whose script is the attacker's client (a request to the device's service), not code run on the device. */
+const REMOTE: ReadonlySet<AttackType> = new Set(['web_shell']);
+
 export interface AttackResult {
   type: AttackType;
   rep: number;
@@ -38,6 +44,12 @@ export interface AttackResult {
   /** From the attack's start to its first alert (s). */
   latency_s: number | null;
   alerts: { kind: string; program: string; score?: number }[];
+  /** Flagged windows and new-program starts folded into an alert already open (counted in it, published when its fold ends). */
+  folded: number;
+  /** The alerts already open whose count grew during the attack. */
+  folded_into: { kind: string; program: string; score?: number }[];
+  /** An alert of its own, or only repeats folded into an open alert. */
+  flagged: boolean;
 }
 
 export interface LiveResult {
@@ -51,6 +63,8 @@ export interface LiveResult {
   normal_alerts: { kind: string; program: string; score?: number }[];
   live_alerts_per_hour_normal: number;
   live_attacks_detected: string;
+  /** Attacks that raised an alert of their own or were folded into an alert already open. */
+  attacks_flagged: string;
   attacks: AttackResult[];
   latency_max_s: number | null;
   latency_median_s: number | null;
@@ -188,19 +202,34 @@ export async function runLive(o: { learn: string; normalSeconds: number; reps: n
       for (const type of ATTACKS) {
         process.kill(freshPid, 'SIGSTOP');
         await sleep(3000);
+        const folded0 = await metric(port, 'argos_alerts_throttled_total');
+        const countsBefore = new Map((await alertsSince(0)).map((a) => [a.id, a.count]));
         const start = Date.now();
-        anchor.run(`(REP=${rep} bash ${join(SCRIPTS, 'attacks', `${type}.sh`)} >/dev/null 2>&1; echo "done ${type}") &`);
-        await anchor.line(new RegExp(`done ${type}\\n`), 120_000);
+        const script = join(SCRIPTS, 'attacks', `${type}.sh`);
+        if (REMOTE.has(type)) {
+          // The attacker's side runs off the device: outside the watched shell's tree.
+          const client = spawn('bash', [script], { cwd: work, env: { ...deviceEnv(work), PORT: String(svcPort), ...atk.ports, REP: String(rep) }, stdio: 'ignore' });
+          await once(client, 'exit');
+        } else {
+          anchor.run(`(REP=${rep} bash ${script} >/dev/null 2>&1; echo "done ${type}") &`);
+          await anchor.line(new RegExp(`done ${type}\\n`), 120_000);
+        }
         const endedAt = Date.now();
         let alerts: Alert[] = [];
+        let folded = 0;
         while (Date.now() < endedAt + 15_000) {
           alerts = await alertsSince(start);
-          if (alerts.length > 0 && Date.now() > endedAt + 2000) break;
+          folded = (await metric(port, 'argos_alerts_throttled_total')) - folded0;
+          if ((alerts.length > 0 || folded > 0) && Date.now() > endedAt + 2000) break;
           await sleep(250);
         }
         const first = alerts.map((a) => Date.parse(a.time)).sort((a, b) => a - b)[0];
-        attacks.push({ type, rep, detected: alerts.length > 0, latency_s: first === undefined ? null : Math.round((first - start) / 10) / 100, alerts: alerts.map(brief) });
-        o.log(`live: ${type}#${rep}: ${alerts.length > 0 ? `alerted after ${((first ?? start) - start) / 1000} s` : 'not alerted'}`);
+        const detected = first !== undefined;
+        // Folded counts are written within a second (the alerter's sweep).
+        if (folded > 0) await sleep(1500);
+        const grown = (await alertsSince(0)).filter((a) => a.count > (countsBefore.get(a.id) ?? Infinity));
+        attacks.push({ type, rep, detected, latency_s: first === undefined ? null : Math.round((first - start) / 10) / 100, alerts: alerts.map(brief), folded, folded_into: grown.map(brief), flagged: detected || folded > 0 });
+        o.log(`live: ${type}#${rep}: ${detected ? `alerted after ${(first - start) / 1000} s` : folded > 0 ? `no alert of its own; ${folded} repeats folded into open alerts` : 'not alerted'}`);
         process.kill(freshPid, 'SIGCONT');
         await sleep(3000);
       }
@@ -219,6 +248,7 @@ export async function runLive(o: { learn: string; normalSeconds: number; reps: n
       normal_alerts: normalAlerts.map(brief),
       live_alerts_per_hour_normal: Math.round((normalAlerts.length * 3600 * 10) / normalSeconds) / 10,
       live_attacks_detected: `${attacks.filter((a) => a.detected).length} of ${attacks.length}`,
+      attacks_flagged: `${attacks.filter((a) => a.flagged).length} of ${attacks.length}`,
       attacks,
       latency_max_s: latencies.length > 0 ? (latencies[latencies.length - 1] ?? null) : null,
       latency_median_s: latencies.length > 0 ? (latencies[latencies.length >> 1] ?? null) : null,
@@ -242,8 +272,12 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`learnt in ${r.learn_seconds} s (period ${r.learn_period}): model v${r.model.version}, ${r.model.programs} programs\n`);
   process.stdout.write(`fresh normal, ${r.normal_seconds} s: ${r.normal_flagged_windows} of ${r.normal_windows} windows flagged (${(r.live_window_fpr * 100).toFixed(2)}%), ${r.normal_alerts.length} alerts (${r.live_alerts_per_hour_normal} per hour)\n`);
   for (const a of r.normal_alerts) process.stdout.write(`  ${a.kind} ${a.program}${a.score === undefined ? '' : ` ${a.score}`}\n`);
-  process.stdout.write(`attacks alerted: ${r.live_attacks_detected}; from start to first alert: median ${r.latency_median_s} s, max ${r.latency_max_s} s\n`);
-  for (const a of r.attacks) process.stdout.write(`  ${a.type}#${a.rep}: ${a.detected ? `${a.latency_s} s, ${a.alerts.map((x) => `${x.kind} ${x.program}`).join(', ')}` : 'not alerted'}\n`);
+  process.stdout.write(`attacks alerted: ${r.live_attacks_detected} (${r.attacks_flagged} flagged, folds into open alerts included); from start to first alert: median ${r.latency_median_s} s, max ${r.latency_max_s} s\n`);
+  for (const a of r.attacks) {
+    const into = a.folded_into.map((x) => `${x.kind} ${x.program}`).join(', ');
+    const what = [...a.alerts.map((x) => `${x.kind} ${x.program}`), ...(a.folded > 0 ? [`${a.folded} folded into open alerts${into === '' ? '' : ` (${into})`}`] : [])].join(', ');
+    process.stdout.write(`  ${a.type}#${a.rep}: ${a.detected ? `${a.latency_s} s, ` : a.flagged ? 'no alert of its own: ' : 'not alerted'}${what}\n`);
+  }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename)) {
