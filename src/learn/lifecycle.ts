@@ -66,6 +66,11 @@ export function readiness(seen: ReadonlyMap<string, number>, learnedMs: number, 
   return { active: active.length, ready };
 }
 
+/** The `learning` part of the state: how far the period is, the baseline, and the programs' readiness. */
+export function learningProgress(o: { since: string; learnedMs: number; periodMs: number; traces: number; readiness: { active: number; ready: number } }): NonNullable<StatePayload['learning']> {
+  return { since: o.since, progress: Math.min(1, Math.round((o.learnedMs / o.periodMs) * 1000) / 1000), traces: o.traces, programs: o.readiness.active, ready: o.readiness.ready };
+}
+
 /** Calls a program needs in the baseline to be ready when it has fewer than READY_TRACES traces. */
 export const DEFAULT_MIN_PROGRAM_CALLS = 2000;
 
@@ -212,8 +217,7 @@ export class Learner implements Lifecycle {
     const r = this.record;
     const out: StatePayload = { node: this.o.node, time: new Date(this.o.clock.now()).toISOString(), state: r.state, model: { name: this.model.name, version: this.model.version }, programs: this.model.programs };
     if (r.state === 'learning' || (r.state === 'training' && this.model.version === 0)) {
-      const { active, ready } = this.readiness();
-      out.learning = { since: r.learningSince, progress: Math.min(1, Math.round((r.learnedMs / this.o.learnPeriodMs) * 1000) / 1000), traces: this.o.store.baselineStats().traces, programs: active, ready };
+      out.learning = learningProgress({ since: r.learningSince, learnedMs: r.learnedMs, periodMs: this.o.learnPeriodMs, traces: this.o.store.baselineStats().traces, readiness: this.readiness() });
     }
     if (r.lastTraining !== undefined) out.lastTraining = r.lastTraining;
     return out;

@@ -202,10 +202,7 @@ export class BaselineRecorder implements EventHandler {
 
   /** Writes every live process's calls so far and everything settling. */
   flush(): void {
-    for (const [key, p] of [...this.live]) {
-      this.forget(key, p);
-      this.cut(key, p);
-    }
+    for (const key of [...this.live.keys()]) this.exit(key);
     this.writeSettled(Number.POSITIVE_INFINITY);
   }
 
@@ -221,14 +218,7 @@ export class BaselineRecorder implements EventHandler {
   }
 
   private add(key: string, info: ProcessInfo | undefined): Live {
-    if (this.live.size >= this.maxProcesses) {
-      const oldest = this.live.keys().next().value as string;
-      const p = this.live.get(oldest);
-      if (p !== undefined) {
-        this.forget(oldest, p);
-        this.cut(oldest, p);
-      }
-    }
+    if (this.live.size >= this.maxProcesses) this.exit(this.live.keys().next().value as string);
     const program = info === undefined || info.binary === '' ? undefined : programKey(info);
     const p: Live = { info, program, startedAt: this.o.clock.now(), calls: new Uint16Array(Math.min(64, this.segmentCalls)), n: 0, total: 0, since: this.o.clock.monotonic() };
     this.live.set(key, p);

@@ -2,7 +2,7 @@
 // lifecycle record in the database and the model versions in the state folder.
 import type { StatePayload } from '../core/mqtt.js';
 import type { SqliteStore } from '../store/store.js';
-import { DEFAULT_MIN_PROGRAM_CALLS, LIFECYCLE_KEY, readiness, type LifecycleRecord } from './lifecycle.js';
+import { DEFAULT_MIN_PROGRAM_CALLS, LIFECYCLE_KEY, learningProgress, readiness, type LifecycleRecord } from './lifecycle.js';
 import type { ModelStore } from './model-store.js';
 
 export interface SavedStatus {
@@ -37,14 +37,13 @@ export function savedStatus(o: {
   };
   if (o.learning && installed === undefined) {
     const learnedMs = record?.learnedMs ?? 0;
-    const { active, ready } = readiness(new Map(Object.entries(record?.seen ?? {})), learnedMs, o.learnPeriodMs, () => o.store.programStats(), DEFAULT_MIN_PROGRAM_CALLS);
-    state.learning = {
+    state.learning = learningProgress({
       since: record?.learningSince ?? state.time,
-      progress: Math.min(1, Math.round((learnedMs / o.learnPeriodMs) * 1000) / 1000),
+      learnedMs,
+      periodMs: o.learnPeriodMs,
       traces: o.store.baselineStats().traces,
-      programs: active,
-      ready,
-    };
+      readiness: readiness(new Map(Object.entries(record?.seen ?? {})), learnedMs, o.learnPeriodMs, () => o.store.programStats(), DEFAULT_MIN_PROGRAM_CALLS),
+    });
   }
   if (record?.lastTraining !== undefined) state.lastTraining = record.lastTraining;
   return { state, savedAt: record?.savedAt, allowances: o.store.listAllowances().length, quarantined: o.store.quarantineStats().traces };

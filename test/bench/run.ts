@@ -250,7 +250,7 @@ export function assemble(runs: ModuleRun[], m: Machine, notes: string[]): SuiteR
     hub_p99_ms: num(hub, 'p99_ms'),
     live_window_fpr: num(live, 'live_window_fpr'),
     live_alerts_per_hour_normal: num(live, 'live_alerts_per_hour_normal'),
-    live_attacks_detected: typeof live?.live_attacks_detected === 'string' ? live.live_attacks_detected : null,
+    live_attacks_detected: text(live, 'live_attacks_detected'),
     live_attack_latency_max_s: num(live, 'latency_max_s'),
   };
   for (const r of runs) if (!r.ok) notes.push(`${r.name}: ${r.error}`);
